@@ -17,6 +17,8 @@ export interface ProgramInfo {
   /** The kernel's id once loaded (as `bpftool prog show` lists it). */
   id: number
   fd: number
+  /** Runs the kernel skipped because the program was already running on that CPU: events lost, to be counted. */
+  recursionMisses: number
 }
 
 export interface UprobeTarget {
@@ -59,6 +61,8 @@ export interface BpfObject {
   /** Attaches by the program's SEC() (tracepoint, raw_tp, tp_btf, ...); returns a link id for detach(). */
   attach(program: string): number
   attachUprobe(program: string, target: UprobeTarget): number
+  /** Attaches a cgroup program (cgroup_skb/ingress, ...) to the cgroup v2 directory at `cgroupPath`. */
+  attachCgroup(program: string, cgroupPath: string): number
   detach(link: number): void
   programFd(program: string): number
   map(name: string): BpfMap

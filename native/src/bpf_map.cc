@@ -1,0 +1,248 @@
+#include "bpf_map.h"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "bpf_object.h"
+#include "errors.h"
+
+namespace netlens {
+
+namespace {
+
+constexpr int kEnotsupp = 524;  // kernel-internal ENOTSUPP, returned by maps without batch operations
+constexpr uint32_t kDumpChunk = 4096;
+
+bool isPerCpu(uint32_t type) {
+  return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+         type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+bool batchUnsupported(int error) { return error == EINVAL || error == kEnotsupp || error == EOPNOTSUPP; }
+
+// A malloc'd byte array that grows and is handed to JS without a copy.
+struct GrowingBuffer {
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  ~GrowingBuffer() { std::free(data); }
+  uint8_t* reserve(size_t bytes) {
+    if (bytes <= size) return data;
+    void* grown = std::realloc(data, bytes);
+    if (grown == nullptr) throw std::bad_alloc();
+    data = static_cast<uint8_t*>(grown);
+    size = bytes;
+    return data;
+  }
+  Napi::Buffer<uint8_t> release(Napi::Env env, size_t length) {
+    if (length == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+    uint8_t* owned = data;
+    data = nullptr;
+    size = 0;
+    return Napi::Buffer<uint8_t>::New(env, owned, length, [](Napi::Env, uint8_t* bytes) { std::free(bytes); });
+  }
+};
+
+Napi::Object entries(Napi::Env env, GrowingBuffer& keys, size_t keyBytes, GrowingBuffer& values, size_t valueBytes,
+                     size_t count) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("keys", keys.release(env, keyBytes));
+  result.Set("values", values.release(env, valueBytes));
+  result.Set("count", Napi::Number::New(env, static_cast<double>(count)));
+  return result;
+}
+
+}  // namespace
+
+Napi::Function BpfMap::Define(Napi::Env env) {
+  return DefineClass(env, "BpfMap",
+                     {InstanceMethod<&BpfMap::Lookup>("lookup"), InstanceMethod<&BpfMap::Update>("update"),
+                      InstanceMethod<&BpfMap::Delete>("delete"), InstanceMethod<&BpfMap::Dump>("dump"),
+                      InstanceMethod<&BpfMap::DeleteMany>("deleteMany")});
+}
+
+BpfMap::BpfMap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfMap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsObject() || !info[1].IsExternal()) {
+    throw argumentError(env, "BpfMap", "maps are obtained with BpfObject.map(name)");
+  }
+  owner_ = Napi::Persistent(info[0].As<Napi::Object>());
+  object_ = BpfObject::Unwrap(info[0].As<Napi::Object>());
+  map_ = info[1].As<Napi::External<bpf_map>>().Data();
+  name_ = bpf_map__name(map_);
+  type_ = bpf_map__type(map_);
+  keySize_ = bpf_map__key_size(map_);
+  bool perCpu = isPerCpu(type_);
+  int possibleCpus = libbpf_num_possible_cpus();
+  if (possibleCpus <= 0) throw errnoError(env, possibleCpus, "libbpf_num_possible_cpus");
+  size_t valueSize = bpf_map__value_size(map_);
+  if (perCpu) valueSize = (valueSize + 7) & ~static_cast<size_t>(7);
+  entryValueSize_ = perCpu ? valueSize * possibleCpus : valueSize;
+
+  Napi::Object self = info.This().As<Napi::Object>();
+  auto constant = [&](const char* key, Napi::Value value) {
+    self.DefineProperty(Napi::PropertyDescriptor::Value(key, value, napi_enumerable));
+  };
+  constant("name", Napi::String::New(env, name_));
+  constant("type", Napi::Number::New(env, type_));
+  constant("keySize", Napi::Number::New(env, static_cast<double>(keySize_)));
+  constant("valueSize", Napi::Number::New(env, static_cast<double>(valueSize)));
+  constant("maxEntries", Napi::Number::New(env, bpf_map__max_entries(map_)));
+  constant("perCpu", Napi::Boolean::New(env, perCpu));
+  constant("possibleCpus", Napi::Number::New(env, possibleCpus));
+  constant("fd", Napi::Number::New(env, bpf_map__fd(map_)));
+}
+
+int BpfMap::fd(Napi::Env env, const std::string& op) const {
+  object_->require(env, op + "(" + name_ + ")");
+  return bpf_map__fd(map_);
+}
+
+void BpfMap::checkSize(Napi::Env env, const Napi::Buffer<uint8_t>& buffer, size_t expected, const std::string& op,
+                       const char* what) const {
+  if (buffer.Length() != expected) {
+    throw argumentError(env, op + "(" + name_ + ")", std::string(what) + " must be " + std::to_string(expected) +
+                                                         " bytes, got " + std::to_string(buffer.Length()));
+  }
+}
+
+Napi::Value BpfMap::Lookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fd(env, "lookup");
+  Napi::Buffer<uint8_t> key = bufferArgument(info[0], "lookup", "key");
+  checkSize(env, key, keySize_, "lookup", "key");
+  Napi::Buffer<uint8_t> value = Napi::Buffer<uint8_t>::New(env, entryValueSize_);
+  if (bpf_map_lookup_elem(mapFd, key.Data(), value.Data()) != 0) {
+    if (errno == ENOENT) return env.Null();
+    throw errnoError(env, errno, "bpf_map_lookup_elem(" + name_ + ")");
+  }
+  return value;
+}
+
+Napi::Value BpfMap::Update(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fd(env, "update");
+  Napi::Buffer<uint8_t> key = bufferArgument(info[0], "update", "key");
+  Napi::Buffer<uint8_t> value = bufferArgument(info[1], "update", "value");
+  checkSize(env, key, keySize_, "update", "key");
+  checkSize(env, value, entryValueSize_, "update", "value");
+  uint32_t flags = info[2].IsUndefined() ? static_cast<uint32_t>(BPF_ANY) : uint32Argument(info[2], "update", "flags");
+  if (bpf_map_update_elem(mapFd, key.Data(), value.Data(), flags) != 0) {
+    throw errnoError(env, errno, "bpf_map_update_elem(" + name_ + ")");
+  }
+  return env.Undefined();
+}
+
+Napi::Value BpfMap::Delete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fd(env, "delete");
+  Napi::Buffer<uint8_t> key = bufferArgument(info[0], "delete", "key");
+  checkSize(env, key, keySize_, "delete", "key");
+  if (bpf_map_delete_elem(mapFd, key.Data()) != 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);
+    throw errnoError(env, errno, "bpf_map_delete_elem(" + name_ + ")");
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// BPF_MAP_LOOKUP_BATCH in chunks of up to 4096 entries; a hash bucket larger than the chunk (ENOSPC) doubles it.
+Napi::Value BpfMap::Dump(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fd(env, "dump");
+  GrowingBuffer keys, values;
+  std::vector<uint8_t> inToken(keySize_ + 8), outToken(keySize_ + 8);
+  uint32_t chunk = std::max<uint32_t>(1, std::min<uint32_t>(bpf_map__max_entries(map_), kDumpChunk));
+  size_t count = 0;
+  bool first = true;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  for (;;) {
+    __u32 got = chunk;
+    keys.reserve((count + chunk) * keySize_);
+    values.reserve((count + chunk) * entryValueSize_);
+    int result = bpf_map_lookup_batch(mapFd, first ? nullptr : inToken.data(), outToken.data(),
+                                      keys.data + count * keySize_, values.data + count * entryValueSize_, &got,
+                                      &opts);
+    int error = result == 0 ? 0 : errno;
+    if (error == ENOSPC && got == 0) {
+      chunk *= 2;
+      continue;
+    }
+    if (error != 0 && error != ENOENT) {
+      if (first && batchUnsupported(error)) return dumpByIteration(env, mapFd);
+      throw errnoError(env, error, "bpf_map_lookup_batch(" + name_ + ")");
+    }
+    count += got;
+    first = false;
+    if (error == ENOENT) break;
+    std::swap(inToken, outToken);
+  }
+  return entries(env, keys, count * keySize_, values, count * entryValueSize_, count);
+}
+
+// For maps without batch operations: BPF_MAP_GET_NEXT_KEY then a lookup per key; keys deleted meanwhile are skipped.
+Napi::Value BpfMap::dumpByIteration(Napi::Env env, int mapFd) {
+  GrowingBuffer keys, values;
+  std::vector<uint8_t> key(keySize_);
+  size_t count = 0;
+  bool first = true;
+  for (;;) {
+    keys.reserve((count + 1) * keySize_);
+    values.reserve((count + 1) * entryValueSize_);
+    uint8_t* next = keys.data + count * keySize_;
+    if (bpf_map_get_next_key(mapFd, first ? nullptr : key.data(), next) != 0) {
+      if (errno == ENOENT) break;
+      throw errnoError(env, errno, "bpf_map_get_next_key(" + name_ + ")");
+    }
+    first = false;
+    std::memcpy(key.data(), next, keySize_);
+    if (bpf_map_lookup_elem(mapFd, next, values.data + count * entryValueSize_) != 0) {
+      if (errno == ENOENT) continue;
+      throw errnoError(env, errno, "bpf_map_lookup_elem(" + name_ + ")");
+    }
+    count++;
+  }
+  return entries(env, keys, count * keySize_, values, count * entryValueSize_, count);
+}
+
+// BPF_MAP_DELETE_BATCH stops at the first missing key: count what it removed, skip that key, go on. Maps without
+// batch deletion fall back to one BPF_MAP_DELETE_ELEM per key.
+Napi::Value BpfMap::DeleteMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fd(env, "deleteMany");
+  Napi::Buffer<uint8_t> keys = bufferArgument(info[0], "deleteMany", "keys");
+  uint32_t count = uint32Argument(info[1], "deleteMany", "count");
+  checkSize(env, keys, static_cast<size_t>(count) * keySize_, "deleteMany", "keys");
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  size_t done = 0, removed = 0;
+  bool batch = true;
+  while (done < count) {
+    uint8_t* key = keys.Data() + done * keySize_;
+    if (batch) {
+      __u32 processed = count - done;
+      int result = bpf_map_delete_batch(mapFd, key, &processed, &opts);
+      int error = result == 0 ? 0 : errno;
+      if (error == 0 || error == ENOENT) {
+        removed += processed;
+        done += processed + (error == ENOENT ? 1 : 0);
+        continue;
+      }
+      if (processed == 0 && batchUnsupported(error)) {
+        batch = false;
+        continue;
+      }
+      throw errnoError(env, error, "bpf_map_delete_batch(" + name_ + ")");
+    }
+    if (bpf_map_delete_elem(mapFd, key) == 0) {
+      removed++;
+    } else if (errno != ENOENT) {
+      throw errnoError(env, errno, "bpf_map_delete_elem(" + name_ + ")");
+    }
+    done++;
+  }
+  return Napi::Number::New(env, static_cast<double>(removed));
+}
+
+}  // namespace netlens

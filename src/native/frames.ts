@@ -1,0 +1,52 @@
+// Walks the batches the native threads hand over. Layouts are defined in native/src and documented in types.ts.
+import type { PacketBatch, RingBatch } from './types.ts'
+
+export const FRAME_HEADER_SIZE = 24
+
+/** PACKET_* values of sockaddr_ll.sll_pkttype. */
+export const PacketType = { HOST: 0, BROADCAST: 1, MULTICAST: 2, OTHERHOST: 3, OUTGOING: 4 } as const
+
+export interface Frame {
+  /** CLOCK_REALTIME, nanoseconds. */
+  timestampNs: bigint
+  ifindex: number
+  /** EtherType of the network-layer payload (0x0800 IPv4, 0x86dd IPv6, 0x8100 VLAN tag still inline). */
+  ethertype: number
+  pktType: number
+  /** Length on the wire; `data.length` is less only when the frame was larger than a ring block. */
+  origlen: number
+  /** The captured bytes, starting at the network header; a view into the batch, not a copy. */
+  data: Buffer
+}
+
+const align8 = (n: number) => (n + 7) & ~7
+
+/** Frames of a batch in capture order. */
+export function* framesOf(batch: PacketBatch): Generator<Frame> {
+  const { data } = batch
+  let offset = 0
+  for (let i = 0; i < batch.count && offset + FRAME_HEADER_SIZE <= data.length; i++) {
+    const caplen = data.readUInt32LE(offset + 12)
+    const start = offset + FRAME_HEADER_SIZE
+    yield {
+      timestampNs: data.readBigUInt64LE(offset),
+      ifindex: data.readUInt32LE(offset + 8),
+      ethertype: data.readUInt16LE(offset + 20),
+      pktType: data.readUInt8(offset + 22),
+      origlen: data.readUInt32LE(offset + 16),
+      data: data.subarray(start, start + caplen),
+    }
+    offset = start + align8(caplen)
+  }
+}
+
+/** Records of a ring-buffer batch, each as the BPF program submitted it (a view, not a copy). */
+export function* recordsOf(batch: RingBatch): Generator<Buffer> {
+  const { data } = batch
+  let offset = 0
+  for (let i = 0; i < batch.count && offset + 4 <= data.length; i++) {
+    const length = data.readUInt32LE(offset)
+    yield data.subarray(offset + 4, offset + 4 + length)
+    offset = align8(offset + 4 + length)
+  }
+}

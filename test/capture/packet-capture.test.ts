@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { PacketCapture } from '../../src/capture/packet-capture.ts'
+import { framesOf, PacketType, type Frame } from '../../src/native/frames.ts'
+import { createTestHost, type TestHost } from '../helpers/netns.ts'
+import { openFdCount, waitFor } from '../native/native-test-object.ts'
+import { sendUdp, sendUdpFromHost, tcpPingPong, transportOf } from './traffic.ts'
+
+const PORT = 39253
+const OTHER_PORT = 39254
+const N = 20
+
+function ifindexOf(name: string): number {
+  return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'))
+}
+
+function collect(options: Parameters<typeof PacketCapture.open>[0]) {
+  const frames: Frame[] = []
+  const capture = PacketCapture.open({ blockSize: 1 << 16, blockCount: 8, ...options }, (batch) => {
+    for (const frame of framesOf(batch)) frames.push({ ...frame, data: Buffer.from(frame.data) })
+  })
+  return { frames, capture }
+}
+
+/** Lets frames still in flight arrive (a block is retired after at most blockTimeoutMs = 50 ms). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300))
+
+describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () => {
+  let host: TestHost
+  before(() => { host = createTestHost() })
+  after(() => host?.destroy())
+
+  for (const where of ['the host-side veth', 'all interfaces'] as const) {
+    it(`captures exactly the UDP datagrams of its port, each way, on ${where}`, async () => {
+      const { frames, capture } = collect({ ports: [PORT], ...(where === 'all interfaces' ? {} : { interface: host.hostInterface }) })
+      try {
+        await sendUdp(host.ipv4, PORT, N, 'q')
+        sendUdpFromHost(host, host.gatewayIpv4, PORT, N, 'a')
+        await sendUdp(host.ipv6, PORT, N, 'v6')
+        await sendUdp(host.ipv4, OTHER_PORT, N, 'other')
+        sendUdpFromHost(host, host.gatewayIpv4, OTHER_PORT, N, 'other')
+        await waitFor(`${3 * N} frames`, () => frames.length >= 3 * N)
+        await settle()
+        assert.equal(frames.length, 3 * N, 'nothing of other ports')
+        const veth = ifindexOf(host.hostInterface)
+        assert.ok(frames.every((f) => f.ifindex === veth))
+        const udp = frames.map((f) => ({ frame: f, ...transportOf(f.data) }))
+        assert.ok(udp.every((u) => u.protocol === 17 && (u.destinationPort === PORT || u.sourcePort === PORT)))
+        const payloads = (type: number, ethertype: number) =>
+          udp.filter((u) => u.frame.pktType === type && u.frame.ethertype === ethertype).map((u) => u.payload.toString())
+        const numbered = (prefix: string) => [...Array(N).keys()].map((i) => `${prefix}${i}`)
+        assert.deepEqual(payloads(PacketType.OUTGOING, 0x0800), numbered('q'))
+        assert.deepEqual(payloads(PacketType.HOST, 0x0800), numbered('a'))
+        assert.deepEqual(payloads(PacketType.OUTGOING, 0x86dd), numbered('v6'))
+
+        const { filter, ring } = capture.stats()
+        assert.equal(filter.matched, 3 * N)
+        assert.ok(filter.notMatched >= 2 * N)
+        assert.equal(filter.seen, filter.matched + filter.loopbackDuplicate + filter.notIp + filter.fragment +
+          filter.malformed + filter.notMatched)
+        assert.equal(ring.delivered, 3 * N)
+        assert.deepEqual([ring.drops, ring.queueDrops], [0, 0])
+        assert.deepEqual(capture.takeDrops(), [])
+      } finally {
+        capture.close()
+      }
+    })
+  }
+
+  it('captures a TCP exchange on its port', async () => {
+    const { frames, capture } = collect({ ports: [PORT], udp: false, interface: host.hostInterface })
+    try {
+      await sendUdp(host.ipv4, PORT, 5, 'udp is off')
+      await tcpPingPong(host, host.gatewayIpv4, PORT)
+      await waitFor('the FIN exchange', () => frames.filter((f) => transportOf(f.data).protocol === 6).length >= 8)
+      await settle()
+      const tcp = frames.map((f) => transportOf(f.data))
+      assert.ok(tcp.every((t) => t.protocol === 6 && (t.sourcePort === PORT || t.destinationPort === PORT)))
+      const payloads = tcp.map((t) => t.payload.toString()).filter((p) => p.length > 0)
+      assert.deepEqual(payloads, ['ping', 'pong'])
+      assert.equal(frames.filter((f) => f.pktType === PacketType.HOST)[0]?.data[33]! & 0x02, 0x02, 'first incoming is the SYN')
+    } finally {
+      capture.close()
+    }
+  })
+
+  it('sees each loopback datagram once, not twice', async () => {
+    const { frames, capture } = collect({ ports: [PORT], interface: 'lo' })
+    // Other tests may use loopback meanwhile: only frames carrying this test's tag count.
+    const tag = `lo${process.pid}-`
+    const tagged = () => frames.filter((f) => transportOf(f.data).payload.toString().startsWith(tag))
+    try {
+      await sendUdp('127.0.0.1', PORT, N, tag)
+      await sendUdp('::1', PORT, N, tag)
+      await waitFor(`${2 * N} frames`, () => tagged().length >= 2 * N)
+      await settle()
+      assert.equal(tagged().length, 2 * N)
+      assert.ok(tagged().every((f) => f.ifindex === 1 && f.pktType === PacketType.HOST))
+      assert.deepEqual(tagged().map((f) => f.ethertype), [...Array(N).fill(0x0800), ...Array(N).fill(0x86dd)])
+      const { filter } = capture.stats()
+      assert.ok(filter.loopbackDuplicate >= 2 * N)
+      assert.ok(filter.matched >= 2 * N)
+    } finally {
+      capture.close()
+    }
+  })
+
+  it('counts non-first IP fragments as drops (no ports to match) and keeps the first', async () => {
+    const { frames, capture } = collect({ ports: [PORT], interface: host.hostInterface })
+    try {
+      await sendUdp(host.ipv4, PORT, 3, 'frag', 4000) // veth MTU 1500: 3 fragments each
+      await waitFor('3 first fragments', () => frames.length >= 3)
+      await settle()
+      assert.equal(frames.length, 3)
+      const { filter } = capture.stats()
+      assert.equal(filter.fragment, 6)
+      assert.deepEqual(capture.takeDrops(), [{ reason: 'ip_fragment', count: 6 }])
+      assert.deepEqual(capture.takeDrops(), [])
+    } finally {
+      capture.close()
+    }
+  })
+
+  it('leaves no socket, fd or program behind after close, and keeps its last counters', async () => {
+    const fds = openFdCount()
+    for (let round = 0; round < 5; round++) {
+      const { capture } = collect({ ports: [PORT, OTHER_PORT], interface: host.hostInterface })
+      await sendUdp(host.ipv4, PORT, 2, 'x')
+      await waitFor('2 frames', () => capture.stats().ring.delivered === 2)
+      capture.close()
+      capture.close()
+      assert.equal(capture.stats().ring.delivered, 2)
+    }
+    assert.equal(openFdCount(), fds)
+  })
+
+  it('rejects bad port lists', () => {
+    assert.throws(() => PacketCapture.open({ ports: [] }, () => {}), RangeError)
+    assert.throws(() => PacketCapture.open({ ports: [70000] }, () => {}), RangeError)
+    assert.throws(() => PacketCapture.open({ ports: [...Array(17).keys()].map((i) => i + 1) }, () => {}), RangeError)
+    assert.throws(() => PacketCapture.open({ ports: [53], udp: false, tcp: false }, () => {}), RangeError)
+  })
+})
