@@ -1,0 +1,127 @@
+// What SDK-based exporters (otlp now; otlphttp and prometheus later) share: a MeterProvider with netlens's
+// resource and views, instruments built from the metric definitions, records turned into measurements, and
+// netlens's own telemetry observed at each collection.
+import type { Attributes as OtelAttributes, Meter } from '@opentelemetry/api'
+import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics'
+import type { Batch } from '../../component/types.ts'
+import type { Attributes } from '../../records.ts'
+import { measure, METRICS, type AnyMetricDefinition } from '../../metrics/definitions.ts'
+import { standardCounters, type SelfCounter, type SelfTelemetry } from '../../telemetry/self.ts'
+import { netlensResource, type ResourceAttribute } from './resource.ts'
+import { metricViews, type SelectionConfig } from './selection.ts'
+
+export interface BridgeOptions {
+  /** The exporter's id (`otlp`, `otlp/backup`): the `component` attribute of its self-telemetry. */
+  id: string
+  telemetry: SelfTelemetry
+  resource: ResourceAttribute[]
+  selection: SelectionConfig
+  readers: IMetricReader[]
+}
+
+type RecordFn = (value: number, attributes: OtelAttributes) => void
+
+export function exportsCounter(telemetry: SelfTelemetry): SelfCounter {
+  return telemetry.counter({
+    name: 'netlens.exporter.exports',
+    description: 'Export attempts by exporter and outcome (success or failure).',
+    unit: '{export}',
+  })
+}
+
+export class MetricsBridge {
+  readonly provider: MeterProvider
+  private readonly meter: Meter
+  private readonly recorders: Array<{ definition: AnyMetricDefinition; record: RecordFn }>
+  private readonly telemetry: SelfTelemetry
+  private readonly observed = new Set<string>()
+  private readonly received: SelfCounter
+  private readonly dropped: SelfCounter
+  private readonly component: Attributes
+  private shutdownPromise: Promise<void> | undefined
+
+  constructor(options: BridgeOptions) {
+    this.telemetry = options.telemetry
+    this.component = { component: options.id }
+    const counters = standardCounters(options.telemetry)
+    this.received = counters.received
+    this.dropped = counters.dropped
+    exportsCounter(options.telemetry)
+    this.provider = new MeterProvider({
+      resource: netlensResource(options.resource),
+      views: metricViews(options.selection),
+      readers: options.readers,
+    })
+    this.meter = this.provider.getMeter('netlens')
+    this.recorders = METRICS.map((definition) => ({ definition, record: this.instrument(definition) }))
+    this.syncSelfTelemetry()
+  }
+
+  private instrument(definition: AnyMetricDefinition): RecordFn {
+    const options = { description: definition.description, unit: definition.unit }
+    switch (definition.instrument) {
+      case 'counter': {
+        const counter = this.meter.createCounter(definition.name, options)
+        return (value, attributes) => counter.add(value, attributes)
+      }
+      case 'histogram': {
+        const advice = definition.buckets ? { explicitBucketBoundaries: [...definition.buckets] } : undefined
+        const histogram = this.meter.createHistogram(definition.name, { ...options, advice })
+        return (value, attributes) => histogram.record(value, attributes)
+      }
+      case 'gauge': {
+        const gauge = this.meter.createGauge(definition.name, options)
+        return (value, attributes) => gauge.record(value, attributes)
+      }
+    }
+  }
+
+  /** Records every measurement the definitions take from the batch; bad values are counted drops. */
+  consume(batch: Batch): void {
+    if (this.shutdownPromise) {
+      this.dropped.add(batch.records.length, { ...this.component, reason: 'shutdown' })
+      return
+    }
+    this.syncSelfTelemetry()
+    this.received.add(batch.records.length, this.component)
+    let invalid = 0
+    for (const record of batch.records) {
+      if (record.kind === 'dns.answer') continue
+      for (const { definition, record: recordValue } of this.recorders) {
+        for (const m of measure(definition, record)) {
+          if (Number.isFinite(m.value) && m.value >= 0) recordValue(m.value, m.attributes)
+          else invalid++
+        }
+      }
+    }
+    if (invalid > 0) this.dropped.add(invalid, { ...this.component, reason: 'invalid_value' })
+  }
+
+  /** Observes every SelfTelemetry instrument not yet observed; instruments registered later join here. */
+  syncSelfTelemetry(): void {
+    if (this.observed.size === this.telemetry.list().length) return
+    for (const instrument of this.telemetry.list()) {
+      if (this.observed.has(instrument.name)) continue
+      this.observed.add(instrument.name)
+      const options = { description: instrument.description, unit: instrument.unit }
+      const observable =
+        instrument.type === 'counter'
+          ? this.meter.createObservableCounter(instrument.name, options)
+          : this.meter.createObservableGauge(instrument.name, options)
+      observable.addCallback((result) => {
+        for (const point of instrument.points()) result.observe(point.value, point.attributes)
+      })
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise
+    return this.provider.forceFlush()
+  }
+
+  /** Flushes what is pending and stops the readers; idempotent. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.provider.shutdown()
+    return this.shutdownPromise
+  }
+}
