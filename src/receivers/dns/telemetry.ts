@@ -1,0 +1,42 @@
+// The dns receiver's self-telemetry: every frame that does not become (part of) a record is counted in
+// `netlens.records.dropped{component, reason}`; DNS decoding failures also in `netlens.dns.parse_errors{reason}`.
+import { standardCounters, type SelfTelemetry } from '../../telemetry/self.ts'
+
+export class DnsTelemetry {
+  private readonly component: string
+  private readonly standard: ReturnType<typeof standardCounters>
+  private readonly parseErrors
+  private readonly retransmits
+
+  constructor(telemetry: SelfTelemetry, component: string) {
+    this.component = component
+    this.standard = standardCounters(telemetry)
+    this.parseErrors = telemetry.counter({
+      name: 'netlens.dns.parse_errors',
+      description: 'Captured DNS payloads that could not be decoded, by reason (bad_label, pointer_loop, bad_rdlength, ...).',
+      unit: '{message}',
+    })
+    this.retransmits = telemetry.counter({
+      name: 'netlens.dns.retransmitted_queries',
+      description: 'Queries seen again (same client, id and question) while the first was pending; latency counts from the first.',
+      unit: '{query}',
+    })
+  }
+
+  dropped(reason: string, count = 1): void {
+    this.standard.dropped.add(count, { component: this.component, reason })
+  }
+
+  parseError(reason: string): void {
+    this.parseErrors.add(1, { component: this.component, reason })
+    this.dropped(`parse_error`)
+  }
+
+  received(count: number): void {
+    this.standard.received.add(count, { component: this.component })
+  }
+
+  retransmitted(count: number): void {
+    this.retransmits.add(count, { component: this.component })
+  }
+}

@@ -1,0 +1,149 @@
+// From captured frames to records: decode the packet, drop copies seen on another interface, reassemble TCP,
+// parse DNS, pair queries with responses, and collect DnsRecord / DnsAnswerRecord until the receiver flushes.
+// Pure (no I/O, no timers): the receiver drives it, and tests feed it hand-made frames.
+import type { AnyRecord, DnsRecord } from '../../records.ts'
+import type { Frame } from '../../native/frames.ts'
+import { answerRecord } from './answers.ts'
+import { Deduplicator } from './dedup.ts'
+import { QueryMatcher, type Exchange } from './matcher.ts'
+import { decodePacket, type DecodedPacket } from './packet.ts'
+import { parseDns } from './parse.ts'
+import { TcpStreams } from './tcp-stream.ts'
+import type { DnsTelemetry } from './telemetry.ts'
+
+export interface DnsTrackerOptions {
+  timeoutNs: bigint
+  maxPending: number
+  /** Records held between flushes; beyond it new ones are dropped (`buffer_full`). */
+  maxBuffered: number
+  dedupWindowNs: bigint
+  dedupMaxEntries: number
+  tcpMaxStreams: number
+  tcpMaxBytesPerStream: number
+  tcpIdleNs: bigint
+}
+
+export const DEFAULT_TRACKER_OPTIONS: DnsTrackerOptions = {
+  timeoutNs: 5_000_000_000n,
+  maxPending: 65536,
+  maxBuffered: 262_144,
+  dedupWindowNs: 50_000_000n,
+  dedupMaxEntries: 65536,
+  tcpMaxStreams: 16384,
+  tcpMaxBytesPerStream: 2 * 65537,
+  tcpIdleNs: 60_000_000_000n,
+}
+
+export class DnsTracker {
+  private readonly options: DnsTrackerOptions
+  private readonly telemetry: DnsTelemetry
+  private readonly dedup: Deduplicator
+  private readonly streams: TcpStreams
+  private readonly matcher: QueryMatcher
+  private buffered: AnyRecord[] = []
+
+  constructor(options: DnsTrackerOptions, telemetry: DnsTelemetry) {
+    this.options = options
+    this.telemetry = telemetry
+    this.dedup = new Deduplicator({ windowNs: options.dedupWindowNs, maxEntries: options.dedupMaxEntries })
+    this.streams = new TcpStreams(
+      { maxStreams: options.tcpMaxStreams, maxBytesPerStream: options.tcpMaxBytesPerStream },
+      (reason) => telemetry.dropped(reason),
+    )
+    this.matcher = new QueryMatcher(
+      { timeoutNs: options.timeoutNs, maxPending: options.maxPending },
+      (reason) => telemetry.dropped(reason),
+    )
+  }
+
+  get pendingQueries(): number {
+    return this.matcher.size
+  }
+
+  get tcpStreams(): number {
+    return this.streams.size
+  }
+
+  handleFrame(frame: Frame): void {
+    if (frame.data.length < frame.origlen) {
+      // Cut to the ring's frame size: the tail of the message is missing.
+      this.telemetry.dropped('truncated_capture')
+      return
+    }
+    const packet = decodePacket(frame.data, frame.ethertype)
+    if (typeof packet === 'string') {
+      this.telemetry.dropped(packet)
+      return
+    }
+    const flowKey = `${packet.sourceAddress}|${packet.sourcePort}|${packet.destinationAddress}|${packet.destinationPort}`
+    if (packet.transport === 'udp') {
+      if (this.dedup.isDuplicate(flowKey, packet.payload, frame.timestampNs)) {
+        this.telemetry.dropped('duplicate')
+        return
+      }
+      this.handleMessage(packet.payload, packet, frame.timestampNs)
+      return
+    }
+    const messages = this.streams.push(flowKey, packet.tcpSeq, packet.tcpFlags, packet.payload, frame.timestampNs)
+    for (const message of messages) this.handleMessage(message, packet, frame.timestampNs)
+  }
+
+  /** Records ready now, timeouts included as of `nowNs` (CLOCK_REALTIME, like frame timestamps). */
+  collect(nowNs: bigint): AnyRecord[] {
+    const timeouts: DnsRecord[] = []
+    this.matcher.expire(nowNs, timeouts)
+    this.streams.sweep(nowNs - this.options.tcpIdleNs)
+    for (const record of timeouts) this.add(record)
+    const retransmits = this.matcher.retransmits
+    if (retransmits > 0) {
+      this.telemetry.retransmitted(retransmits)
+      this.matcher.retransmits = 0
+    }
+    const records = this.buffered
+    this.buffered = []
+    return records
+  }
+
+  /** Forgets pending queries and partial streams (shutdown); the queries are counted as dropped. */
+  clear(): void {
+    this.telemetry.dropped('shutdown_pending', this.matcher.clear())
+    this.streams.clear()
+  }
+
+  private handleMessage(payload: Buffer, packet: DecodedPacket, timestampNs: bigint): void {
+    const message = parseDns(payload)
+    if (typeof message === 'string') {
+      this.telemetry.parseError(message)
+      return
+    }
+    if (!message.response) {
+      this.matcher.query(message, exchangeOf(packet, timestampNs, true))
+      return
+    }
+    const record = this.matcher.response(message, exchangeOf(packet, timestampNs, false))
+    if (record) this.add(record)
+    // Answers count even without their query (missed, or timed out): the addresses are still true.
+    const answers = answerRecord(message, packet.destinationAddress)
+    if (answers) this.add(answers)
+  }
+
+  private add(record: AnyRecord): void {
+    if (this.buffered.length >= this.options.maxBuffered) {
+      this.telemetry.dropped('buffer_full')
+      return
+    }
+    this.buffered.push(record)
+  }
+}
+
+function exchangeOf(packet: DecodedPacket, timestampNs: bigint, fromClient: boolean): Exchange {
+  return {
+    transport: packet.transport,
+    family: packet.family,
+    clientAddress: fromClient ? packet.sourceAddress : packet.destinationAddress,
+    clientPort: fromClient ? packet.sourcePort : packet.destinationPort,
+    serverAddress: fromClient ? packet.destinationAddress : packet.sourceAddress,
+    serverPort: fromClient ? packet.destinationPort : packet.sourcePort,
+    timestampNs,
+  }
+}

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict'
+import { Deduplicator } from '../../../src/receivers/dns/dedup.ts'
+
+const payload = Buffer.from('same bytes on two interfaces')
+
+describe('dns datagram dedup', () => {
+  it('treats a copy within the window as a duplicate, and one after it as new', () => {
+    const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
+    assert.equal(dedup.isDuplicate('flow', payload, 1000n), false)
+    assert.equal(dedup.isDuplicate('flow', payload, 1040n), true)
+    assert.equal(dedup.isDuplicate('flow', payload, 1030n), true) // stamped earlier by another CPU
+    assert.equal(dedup.isDuplicate('flow', payload, 1051n), false) // a retransmission, not a copy
+  })
+
+  it('keys on flow and payload', () => {
+    const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
+    assert.equal(dedup.isDuplicate('flow', payload, 0n), false)
+    assert.equal(dedup.isDuplicate('other flow', payload, 0n), false)
+    assert.equal(dedup.isDuplicate('flow', Buffer.from('different bytes'), 0n), false)
+  })
+
+  it('stays bounded and expires old entries', () => {
+    const dedup = new Deduplicator({ windowNs: 1_000n, maxEntries: 100 })
+    for (let i = 0; i < 1000; i++) dedup.isDuplicate(`flow ${i}`, payload, 0n)
+    assert.equal(dedup.size, 100)
+    dedup.isDuplicate('late', payload, 5_000n)
+    assert.equal(dedup.size, 1)
+  })
+})
