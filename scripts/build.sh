@@ -5,5 +5,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$NETLENS_ROOT"
 make -s -C bpf
-if [[ ! -f native/build/config.gypi ]]; then (cd native && node-gyp configure --nodedir="$NODE_DIR" >/dev/null); fi
-(cd native && node-gyp build -j 2 >/dev/null) || (cd native && node-gyp build -j 2)
+if [[ ! -f native/build/config.gypi ]]; then (cd native && node-gyp configure --nodedir="$NODE_DIR" >/dev/null 2>&1); fi
+(cd native && node-gyp build -j 2 >/dev/null 2>&1) || (cd native && node-gyp build -j 2)

@@ -2,12 +2,44 @@
 // the root namespace (where netlens runs), and the root namespace routes between hosts. Addresses come from
 // 198.18.0.0/15 (RFC 2544, benchmarking) and fd00:198:18::/48, and never leave this machine.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 
 export function sh(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 let sequence = 0
+
+// Subnets are claimed with a lock directory each, so that test processes running side by side never share one.
+const LOCKS = '/run/netlens-test-subnets'
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function claimSubnet(): number {
+  mkdirSync(LOCKS, { recursive: true })
+  for (let n = 1; n <= 250; n++) {
+    const lock = `${LOCKS}/${n}`
+    try {
+      mkdirSync(lock)
+    } catch {
+      let owner = 0
+      try { owner = Number(readFileSync(`${lock}/pid`, 'utf8')) } catch { /* being created right now */ continue }
+      if (alive(owner)) continue
+      rmSync(lock, { recursive: true, force: true }) // left by a test process that died
+      try { mkdirSync(lock) } catch { continue }
+    }
+    writeFileSync(`${lock}/pid`, String(process.pid))
+    return n
+  }
+  throw new Error('no free test subnet in 198.18.1.0 - 198.18.250.0')
+}
 
 export interface TestHost {
   name: string
@@ -27,7 +59,8 @@ export interface TestHost {
 
 /** Creates a namespace `nl<pid>x<n>` with eth0 at 198.18.<n>.2 / fd00:198:18:<n>::2 and its gateway in the root namespace. */
 export function createTestHost(): TestHost {
-  const n = ((process.pid % 200) + ++sequence * 7) % 250 + 1
+  const n = claimSubnet()
+  ++sequence
   const name = `nl${process.pid}x${sequence}`
   const hostInterface = `nlv${process.pid % 10000}x${sequence}`
   const ipv4 = `198.18.${n}.2`
@@ -58,6 +91,7 @@ export function createTestHost(): TestHost {
   function destroy() {
     try { sh('ip', ['link', 'del', hostInterface]) } catch { /* already gone with the namespace */ }
     try { sh('ip', ['netns', 'del', name]) } catch { /* never created */ }
+    rmSync(`${LOCKS}/${n}`, { recursive: true, force: true })
   }
   return {
     name, hostInterface, ipv4, ipv6, gatewayIpv4, gatewayIpv6,

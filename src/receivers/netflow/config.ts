@@ -1,0 +1,55 @@
+import type { Schema } from 'convict'
+
+export interface NetflowConfig {
+  interval: number
+  max_flows: number
+  max_sockets: number
+  idle_timeout: number
+  udp: boolean
+  collapse_client_ports: boolean
+  cgroup_path: string
+}
+
+export const netflowSchema: Schema<NetflowConfig> = {
+  interval: {
+    doc: 'How often the kernel maps are harvested into flow records.',
+    format: 'duration',
+    default: 10_000,
+  },
+  max_flows: {
+    doc: 'Size of the kernel flow map (one entry per socket and peer). Traffic of new flows is counted as dropped when it is full.',
+    format: 'nat',
+    default: 65_536,
+  },
+  max_sockets: {
+    doc: 'Size of the kernel map of socket owners (pid, process name).',
+    format: 'nat',
+    default: 65_536,
+  },
+  idle_timeout: {
+    doc: 'Flow entries unchanged for this long are removed from the kernel map (UDP peers have no close event).',
+    format: 'duration',
+    default: 60_000,
+  },
+  udp: {
+    doc: 'Count UDP traffic per peer (a cgroup_skb program on the root cgroup v2).',
+    format: Boolean,
+    default: true,
+  },
+  collapse_client_ports: {
+    doc: 'Report the client side of a flow with port 0 when its port is in the ephemeral range (net.ipv4.ip_local_port_range), so series follow services, not connections.',
+    format: Boolean,
+    default: true,
+  },
+  cgroup_path: {
+    doc: 'cgroup v2 directory the UDP programs attach to; empty means the root of the cgroup2 mount.',
+    format: String,
+    default: '',
+  },
+}
+
+export function validateNetflow(config: NetflowConfig): void {
+  if (config.max_flows < 16) throw new Error('max_flows: must be at least 16')
+  if (config.max_sockets < 16) throw new Error('max_sockets: must be at least 16')
+  if (config.interval < 100) throw new Error('interval: must be at least 100ms')
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict'
+import { FlowTracker } from '../../../src/receivers/netflow/flow-tracker.ts'
+import { FlowDirection, FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY_SIZE, OWNER_SIZE, STATS_SIZE } from '../../../src/receivers/netflow/layout.ts'
+
+// Builders for map contents laid out as bpf/netflow.h says.
+interface FakeFlow {
+  cookie: bigint; protocol: number; local: number[]; localPort: number; remote: number[]; remotePort: number
+  sent?: number; received?: number; retrans?: number; srtt?: number; rttvar?: number; direction?: number; state?: number
+}
+
+function flows(list: FakeFlow[]) {
+  const keys = Buffer.alloc(list.length * KEY_SIZE)
+  const values = Buffer.alloc(list.length * STATS_SIZE)
+  list.forEach((f, i) => {
+    const k = keys.subarray(i * KEY_SIZE), v = values.subarray(i * STATS_SIZE)
+    k.writeBigUInt64LE(f.cookie, 0)
+    Buffer.from(f.remote).copy(k, 8)
+    k.writeUInt16LE(f.remotePort, 24)
+    v.writeBigUInt64LE(BigInt(f.sent ?? 0), 0)
+    v.writeBigUInt64LE(BigInt(f.received ?? 0), 8)
+    v.writeUInt32LE(f.retrans ?? 0, 24)
+    v.writeUInt32LE(f.srtt ?? 0, 28)
+    v.writeUInt32LE(f.rttvar ?? 0, 32)
+    v.writeUInt16LE(f.localPort, 36)
+    v.writeUInt8(f.local.length === 4 ? 2 : 10, 38)
+    v.writeUInt8(f.protocol, 39)
+    Buffer.from(f.local).copy(v, 40)
+    v.writeUInt8(f.direction ?? 0, 56)
+    v.writeUInt8(f.state ?? 0, 57)
+  })
+  return { keys, values, count: list.length }
+}
+
+function owners(list: Array<{ cookie: bigint; pid: number; comm: string; udpBound?: boolean }>) {
+  const keys = Buffer.alloc(list.length * 8)
+  const values = Buffer.alloc(list.length * OWNER_SIZE)
+  list.forEach((o, i) => {
+    keys.writeBigUInt64LE(o.cookie, i * 8)
+    values.writeUInt32LE(o.pid, i * OWNER_SIZE)
+    values.writeUInt32LE(4026531840, i * OWNER_SIZE + 4)
+    values.writeUInt8(o.udpBound ? 1 : 0, i * OWNER_SIZE + 8)
+    values.write(o.comm, i * OWNER_SIZE + 16)
+  })
+  return { keys, values, count: list.length }
+}
+
+const client = [10, 0, 0, 1]
+const server = [10, 0, 0, 2]
+const ephemeral = (port: number) => port >= 32768 && port <= 60999
+const tracker = () => new FlowTracker({ idleTimeoutMs: 60_000, collapsePort: ephemeral, ownerGraceMs: 1000 })
+
+describe('netflow FlowTracker', () => {
+  it('reports deltas of cumulative counters, with the kernel direction deciding source and destination', () => {
+    const t = tracker()
+    const own = owners([{ cookie: 1n, pid: 42, comm: 'curl' }])
+    const base: FakeFlow = {
+      cookie: 1n, protocol: IPPROTO_TCP, local: client, localPort: 40000, remote: server, remotePort: 80,
+      direction: FlowDirection.OUTGOING, state: FlowState.ESTABLISHED, sent: 100, received: 1000, srtt: 250, rttvar: 50,
+    }
+    const first = t.harvest(flows([base]), own, 0)
+    assert.equal(first.records.length, 1)
+    const r = first.records[0]!
+    assert.deepEqual(r.source, { address: '10.0.0.1', port: 0 })
+    assert.deepEqual(r.destination, { address: '10.0.0.2', port: 80 })
+    assert.equal(r.direction, 'outgoing')
+    assert.equal(r.pid, 42)
+    assert.equal(r.comm, 'curl')
+    assert.equal(r.bytesSent, 100)
+    assert.equal(r.bytesReceived, 1000)
+    assert.equal(r.established, 1)
+    assert.equal(r.rttUs, 250)
+
+    const second = t.harvest(flows([{ ...base, sent: 150, received: 1000, retrans: 2 }]), own, 1000)
+    assert.equal(second.records[0]!.bytesSent, 50)
+    assert.equal(second.records[0]!.bytesReceived, 0)
+    assert.equal(second.records[0]!.established, 0)
+    assert.equal(second.records[0]!.retransmits, 2)
+
+    const unchanged = t.harvest(flows([{ ...base, sent: 150, received: 1000, retrans: 2 }]), own, 2000)
+    assert.equal(unchanged.records.length, 0)
+
+    const closed = t.harvest(flows([{ ...base, sent: 150, received: 1000, retrans: 2, state: FlowState.ESTABLISHED | FlowState.CLOSED }]), own, 3000)
+    assert.equal(closed.records[0]!.closed, 1)
+    assert.equal(closed.staleFlows.length, 1, 'a closed flow is deleted once reported')
+    assert.equal(closed.staleOwners.length, 1, 'and so is its owner')
+  })
+
+  it('puts the remote client first for accepted connections and aggregates connections into one flow', () => {
+    const t = tracker()
+    const conns = [1n, 2n, 3n].map((cookie, i): FakeFlow => ({
+      cookie, protocol: IPPROTO_TCP, local: server, localPort: 80, remote: client, remotePort: 40000 + i,
+      direction: FlowDirection.INCOMING, state: FlowState.ESTABLISHED | FlowState.CLOSED, sent: 10, received: 5,
+    }))
+    const { records } = t.harvest(flows(conns), owners([1n, 2n, 3n].map((cookie) => ({ cookie, pid: 7, comm: 'nginx' }))), 0)
+    assert.equal(records.length, 1)
+    assert.deepEqual(records[0]!.source, { address: '10.0.0.1', port: 0 })
+    assert.deepEqual(records[0]!.destination, { address: '10.0.0.2', port: 80 })
+    assert.equal(records[0]!.established, 3)
+    assert.equal(records[0]!.closed, 3)
+    assert.equal(records[0]!.bytesSent, 30)
+  })
+
+  it('takes UDP direction from a bound port and expires idle peers and their owner', () => {
+    const t = tracker()
+    const own = owners([{ cookie: 9n, pid: 5, comm: 'knotd', udpBound: true }])
+    const entry: FakeFlow = { cookie: 9n, protocol: IPPROTO_UDP, local: server, localPort: 53, remote: client, remotePort: 50000, sent: 80, received: 40 }
+    const first = t.harvest(flows([entry]), own, 0)
+    assert.equal(first.records[0]!.direction, 'incoming')
+    assert.deepEqual(first.records[0]!.destination, { address: '10.0.0.2', port: 53 })
+    assert.equal(t.harvest(flows([entry]), own, 30_000).staleFlows.length, 0)
+    const idle = t.harvest(flows([entry]), own, 60_000)
+    assert.equal(idle.staleFlows.length, 1)
+    const later = t.harvest(flows([]), own, 61_000)
+    assert.equal(later.staleOwners.length, 0, 'owner kept for the idle timeout after its last flow')
+    assert.equal(t.harvest(flows([]), own, 121_000).staleOwners.length, 1)
+  })
+
+  it('does not replay the retransmit history of connections older than netlens', () => {
+    const t = tracker()
+    const old: FakeFlow = { cookie: 4n, protocol: IPPROTO_TCP, local: client, localPort: 22, remote: server, remotePort: 51000, sent: 10, retrans: 900 }
+    const sshd = owners([{ cookie: 4n, pid: 1, comm: 'sshd' }])
+    const first = t.harvest(flows([old]), sshd, 0)
+    assert.equal(first.records[0]!.retransmits, 0)
+    assert.equal(first.records[0]!.direction, 'unknown')
+    assert.equal(first.records[0]!.destination.port, 0, 'unknown direction: only an ephemeral port is collapsed')
+    assert.equal(first.records[0]!.source.port, 22)
+    assert.equal(t.harvest(flows([{ ...old, retrans: 903 }]), sshd, 1000).records[0]!.retransmits, 3)
+  })
+
+  it('holds an accepted connection back one harvest until its owner is known', () => {
+    const t = tracker()
+    const accepted: FakeFlow = {
+      cookie: 5n, protocol: IPPROTO_TCP, local: server, localPort: 80, remote: client, remotePort: 40000,
+      direction: FlowDirection.INCOMING, state: FlowState.ESTABLISHED,
+    }
+    assert.equal(t.harvest(flows([accepted]), owners([]), 0).records.length, 0)
+    const later = t.harvest(flows([{ ...accepted, received: 10 }]), owners([{ cookie: 5n, pid: 9, comm: 'nginx' }]), 500)
+    assert.deepEqual([later.records[0]!.pid, later.records[0]!.established, later.records[0]!.bytesReceived], [9, 1, 10])
+    const orphan: FakeFlow = { ...accepted, cookie: 6n }
+    assert.equal(t.harvest(flows([orphan]), owners([]), 1000).records.length, 0)
+    assert.equal(t.harvest(flows([orphan]), owners([]), 2000).records[0]!.pid, 0, 'reported without an owner after the grace')
+    assert.equal(tracker().harvest(flows([orphan]), owners([]), 0, true).records.length, 1, 'a final harvest waits for nothing')
+  })
+
+  it('reports IPv4-mapped peers of dual-stack sockets as IPv4', () => {
+    const mapped = (v4: number[]) => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...v4]
+    const { records } = tracker().harvest(flows([{
+      cookie: 1n, protocol: IPPROTO_TCP, local: mapped(server), localPort: 80, remote: mapped(client), remotePort: 40001,
+      direction: FlowDirection.INCOMING, state: FlowState.ESTABLISHED,
+    }]), owners([]), 0, true)
+    assert.equal(records[0]!.family, 'ipv4')
+    assert.equal(records[0]!.source.address, '10.0.0.1')
+  })
+})

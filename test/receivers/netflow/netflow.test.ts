@@ -1,0 +1,109 @@
+// netflow against the real kernel: peers in two network namespaces move exact byte counts; the receiver must
+// report exactly those bytes, connections, directions and processes.
+import assert from 'node:assert/strict'
+import { netflowReceiverFactory } from '../../../src/receivers/netflow/factory.ts'
+import type { NetflowConfig } from '../../../src/receivers/netflow/config.ts'
+import type { NetflowReceiver } from '../../../src/receivers/netflow/receiver.ts'
+import type { FlowRecord } from '../../../src/records.ts'
+import { CollectingConsumer, configOf, testHost, testSettings } from '../../helpers/components.ts'
+import { createTestHost, type TestHost } from '../../helpers/netns.ts'
+import { exited, printed, runPeer } from '../../helpers/peers.ts'
+
+/** Sums the records of one process (several harvests may split its activity). */
+function sumFor(records: FlowRecord[], pid: number) {
+  const mine = records.filter((r) => r.pid === pid)
+  assert.ok(mine.length > 0, `no flow for pid ${pid}`)
+  const total = mine.reduce((a, r) => ({
+    bytesSent: a.bytesSent + r.bytesSent, bytesReceived: a.bytesReceived + r.bytesReceived,
+    established: a.established + r.established, closed: a.closed + r.closed,
+  }), { bytesSent: 0, bytesReceived: 0, established: 0, closed: 0 })
+  return { ...total, first: mine[0]! }
+}
+
+describe('netflow receiver (real kernel, network namespaces)', function () {
+  let client: TestHost
+  let server: TestHost
+  let receiver: NetflowReceiver
+  let consumer: CollectingConsumer
+
+  before(async () => {
+    client = createTestHost()
+    server = createTestHost()
+    consumer = new CollectingConsumer()
+    const config = configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h' })
+    receiver = netflowReceiverFactory.create(testSettings('netflow'), config, consumer) as NetflowReceiver
+    await receiver.start(testHost)
+  })
+
+  after(async () => {
+    await receiver?.shutdown()
+    client?.destroy()
+    server?.destroy()
+  })
+
+  const flows = () => consumer.records.filter((r): r is FlowRecord => r.kind === 'flow')
+
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    it(`TCP over ${family}: exact payload bytes, connections, direction and processes`, async () => {
+      const sent = 123_457
+      const answered = 654_321
+      const port = family === 'ipv4' ? 7001 : 7002
+      const serverAddress = family === 'ipv4' ? server.ipv4 : server.ipv6
+      const clientAddress = family === 'ipv4' ? client.ipv4 : client.ipv6
+      receiver.harvest()
+      consumer.batches.length = 0
+
+      const serverPeer = runPeer(server, ['tcp-server', serverAddress, port, sent, answered])
+      await printed(serverPeer, 'ready')
+      const clientPeer = runPeer(client, ['tcp-client', serverAddress, port, sent, answered])
+      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      await new Promise((r) => setTimeout(r, 200)) // the last FIN/ACK exchange after both processes exited
+      receiver.harvest()
+
+      const c = sumFor(flows(), clientPeer.pid!)
+      assert.deepEqual([c.bytesSent, c.bytesReceived, c.established, c.closed], [sent, answered, 1, 1])
+      assert.equal(c.first.direction, 'outgoing')
+      assert.equal(c.first.comm, 'python3')
+      assert.equal(c.first.family, family)
+      assert.equal(c.first.transport, 'tcp')
+      assert.deepEqual(c.first.source, { address: clientAddress, port: 0 })
+      assert.deepEqual(c.first.destination, { address: serverAddress, port })
+
+      const s = sumFor(flows(), serverPeer.pid!)
+      assert.deepEqual([s.bytesSent, s.bytesReceived, s.established, s.closed], [answered, sent, 1, 1])
+      assert.equal(s.first.direction, 'incoming')
+      assert.deepEqual(s.first.source, { address: clientAddress, port: 0 })
+      assert.deepEqual(s.first.destination, { address: serverAddress, port })
+      assert.ok(s.first.rttUs! > 0, 'an RTT sample')
+    })
+
+    it(`UDP over ${family}, unconnected sockets: exact bytes and peers`, async () => {
+      const sent = 5_500
+      const answered = 2_300
+      const port = family === 'ipv4' ? 7003 : 7004
+      const serverAddress = family === 'ipv4' ? server.ipv4 : server.ipv6
+      const clientAddress = family === 'ipv4' ? client.ipv4 : client.ipv6
+      receiver.harvest()
+      consumer.batches.length = 0
+
+      const serverPeer = runPeer(server, ['udp-server', serverAddress, port, sent, answered])
+      await printed(serverPeer, 'ready')
+      const clientPeer = runPeer(client, ['udp-client', serverAddress, port, sent, answered])
+      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      receiver.harvest()
+
+      const c = sumFor(flows(), clientPeer.pid!)
+      assert.deepEqual([c.bytesSent, c.bytesReceived], [sent, answered])
+      assert.equal(c.first.direction, 'outgoing')
+      assert.equal(c.first.transport, 'udp')
+      assert.deepEqual(c.first.destination, { address: serverAddress, port })
+      assert.equal(c.first.source.address, clientAddress)
+
+      const s = sumFor(flows(), serverPeer.pid!)
+      assert.deepEqual([s.bytesSent, s.bytesReceived], [answered, sent])
+      assert.equal(s.first.direction, 'incoming', 'a bound UDP port is the server side')
+      assert.deepEqual(s.first.destination, { address: serverAddress, port })
+      assert.equal(s.first.source.address, clientAddress)
+    })
+  }
+})
