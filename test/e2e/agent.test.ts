@@ -1,0 +1,104 @@
+// The whole path, as a user runs it: `netlens run` with the netflow receiver, a real TCP connection between two
+// test hosts, records through the pipeline to the debug console view and to an OTLP/gRPC endpoint this test runs;
+// then SIGTERM, and no netlens program left in the kernel.
+import assert from 'node:assert/strict'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createTestHost, type TestHost } from '../helpers/netns.ts'
+import { OtlpTestServer } from '../helpers/otlp-server.ts'
+import { exited, printed, runPeer } from '../helpers/peers.ts'
+
+const NETLENS = fileURLToPath(new URL('../../bin/netlens', import.meta.url))
+
+function netlensPrograms(): string[] {
+  const programs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as Array<{ name?: string }>
+  return programs.map((p) => p.name ?? '').filter((name) => name.startsWith('netflow_') || name === 'port_filter')
+}
+
+describe('netlens run, end to end (real kernel, real OTLP/gRPC endpoint)', function () {
+  this.timeout(60_000)
+  let client: TestHost
+  let server: TestHost
+  let otlp: OtlpTestServer
+  let agent: ChildProcess | undefined
+  let dir: string
+  let stdout = ''
+  let stderr = ''
+
+  before(async () => {
+    client = createTestHost()
+    server = createTestHost()
+    otlp = await OtlpTestServer.start()
+    dir = mkdtempSync(join(tmpdir(), 'netlens-e2e-'))
+  })
+
+  after(async () => {
+    agent?.kill('SIGKILL')
+    await otlp?.stop()
+    client?.destroy()
+    server?.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('reports a real TCP connection to the console and over OTLP, then detaches everything on SIGTERM', async () => {
+    const before = netlensPrograms()
+    const config = join(dir, 'netlens.yaml')
+    writeFileSync(config, `
+receivers:
+  netflow: { interval: 500ms, udp: false }
+exporters:
+  debug: { verbosity: normal, interval: 1s }
+  otlp: { endpoint: "${otlp.endpoint}", tls: { insecure: true }, interval: 1s }
+service:
+  pipelines:
+    netflow: { receivers: [netflow], exporters: [debug, otlp] }
+  telemetry:
+    health_check: { endpoint: "" }
+`)
+    agent = spawn(NETLENS, ['run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
+    agent.stdout!.setEncoding('utf8').on('data', (text: string) => { stdout += text })
+    agent.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text })
+    await new Promise<void>((resolve, reject) => {
+      const check = () => (/netflow receiver started/.test(stderr) ? resolve() : undefined)
+      agent!.stderr!.on('data', check)
+      agent!.once('exit', () => reject(new Error(`agent exited early:\n${stderr}`)))
+    })
+    assert.ok(netlensPrograms().length > before.length, 'the agent loaded its programs')
+
+    const port = 7501
+    const serverPeer = runPeer(server, ['tcp-server', server.ipv4, port, 1000, 2000])
+    await printed(serverPeer, 'ready')
+    const clientPeer = runPeer(client, ['tcp-client', server.ipv4, port, 1000, 2000])
+    await Promise.all([exited(clientPeer), exited(serverPeer)])
+
+    const connectionTo = (m: { points: Array<{ attributes: Record<string, unknown> }> }) =>
+      m.points.some((p) => p.attributes['destination.address'] === server.ipv4 && p.attributes['destination.port'] === port &&
+        p.attributes['flow.direction'] === 'outgoing' && p.attributes['process.pid'] === clientPeer.pid)
+    await otlp.waitFor((s) => s.metricsNamed('netflow.tcp.connections.established').some(connectionTo), 'the connection over OTLP')
+    const established = otlp.metricsNamed('netflow.tcp.connections.established').filter(connectionTo).at(-1)!
+    const point = established.points.find((p) => p.attributes['process.pid'] === clientPeer.pid)!
+    assert.equal(point.value, 1)
+    assert.equal(established.temporality, 'cumulative')
+    assert.equal(point.attributes['process.executable.name'], 'python3')
+    assert.equal(point.attributes['network.transport'], 'tcp')
+    assert.ok(otlp.exports.some((e) => e.resource['service.name'] === 'netlens'), 'resource names the service')
+    assert.ok(otlp.exports.some((e) => e.metrics.some((m) => m.name === 'netlens.records.received')), 'own telemetry rides along')
+
+    await new Promise<void>((resolve) => {
+      const check = () => (stdout.includes(`${server.ipv4}:${port}`) ? resolve() : undefined)
+      check()
+      agent!.stdout!.on('data', check)
+    })
+    assert.match(stdout, /python3/, 'the console view names the process')
+
+    agent.kill('SIGTERM')
+    const [code] = await once(agent, 'exit')
+    assert.equal(code, 0, stderr)
+    agent = undefined
+    assert.deepEqual(netlensPrograms(), before, 'no netlens program left attached')
+  })
+})
