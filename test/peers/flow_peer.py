@@ -4,6 +4,7 @@
   flow_peer.py tcp-client ADDR PORT SEND RECV    connect, write SEND bytes, read RECV bytes, close
   flow_peer.py udp-server ADDR PORT RECV SEND    bind, read datagrams until RECV bytes, answer SEND bytes to the sender
   flow_peer.py udp-client ADDR PORT SEND RECV    unconnected socket: sendto SEND bytes, read RECV bytes
+  flow_peer.py udp-connected-client ADDR PORT SEND RECV   the same over a connect()ed socket (send/recv)
   flow_peer.py tcp-echo-server ADDR PORT 0 0    accept one connection, echo until the client closes
   flow_peer.py tcp-pinger ADDR PORT COUNT 0      COUNT 1-byte round trips 10 ms apart, print "paused", then keep
                                                  the connection open and idle until stdin closes
@@ -60,10 +61,15 @@ elif mode == "udp-server":
         got += len(data)
     for size in chunks(second):
         server.sendto(b"s" * size, peer)
-elif mode == "udp-client":
+elif mode in ("udp-client", "udp-connected-client"):
     client = socket.socket(family, socket.SOCK_DGRAM)
+    if mode == "udp-connected-client":
+        client.connect((addr, port))
     for size in chunks(first):
-        client.sendto(b"c" * size, (addr, port))
+        if mode == "udp-connected-client":
+            client.send(b"c" * size)
+        else:
+            client.sendto(b"c" * size, (addr, port))
     got = 0
     while got < second:
         got += len(client.recv(65536))

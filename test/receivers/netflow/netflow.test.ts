@@ -77,33 +77,36 @@ describe('netflow receiver (real kernel, network namespaces)', function () {
       assert.ok(s.first.rttUs! > 0, 'an RTT sample')
     })
 
-    it(`UDP over ${family}, unconnected sockets: exact bytes and peers`, async () => {
-      const sent = 5_500
-      const answered = 2_300
-      const port = family === 'ipv4' ? 7003 : 7004
-      const serverAddress = family === 'ipv4' ? server.ipv4 : server.ipv6
-      const clientAddress = family === 'ipv4' ? client.ipv4 : client.ipv6
-      receiver.harvest()
-      consumer.batches.length = 0
+    for (const mode of ['udp-client', 'udp-connected-client'] as const) {
+      const kind = mode === 'udp-client' ? 'unconnected' : 'connected'
+      it(`UDP over ${family}, ${kind} client: exact bytes and peers`, async () => {
+        const sent = 5_500
+        const answered = 2_300
+        const port = (family === 'ipv4' ? 7003 : 7004) + (mode === 'udp-client' ? 0 : 10)
+        const serverAddress = family === 'ipv4' ? server.ipv4 : server.ipv6
+        const clientAddress = family === 'ipv4' ? client.ipv4 : client.ipv6
+        receiver.harvest()
+        consumer.batches.length = 0
 
-      const serverPeer = runPeer(server, ['udp-server', serverAddress, port, sent, answered])
-      await printed(serverPeer, 'ready')
-      const clientPeer = runPeer(client, ['udp-client', serverAddress, port, sent, answered])
-      await Promise.all([exited(clientPeer), exited(serverPeer)])
-      receiver.harvest()
+        const serverPeer = runPeer(server, ['udp-server', serverAddress, port, sent, answered])
+        await printed(serverPeer, 'ready')
+        const clientPeer = runPeer(client, [mode, serverAddress, port, sent, answered])
+        await Promise.all([exited(clientPeer), exited(serverPeer)])
+        receiver.harvest()
 
-      const c = sumFor(flows(), clientPeer.pid!)
-      assert.deepEqual([c.bytesSent, c.bytesReceived], [sent, answered])
-      assert.equal(c.first.direction, 'outgoing')
-      assert.equal(c.first.transport, 'udp')
-      assert.deepEqual(c.first.destination, { address: serverAddress, port })
-      assert.equal(c.first.source.address, clientAddress)
+        const c = sumFor(flows(), clientPeer.pid!)
+        assert.deepEqual([c.bytesSent, c.bytesReceived], [sent, answered])
+        assert.equal(c.first.direction, 'outgoing')
+        assert.equal(c.first.transport, 'udp')
+        assert.deepEqual(c.first.destination, { address: serverAddress, port })
+        assert.equal(c.first.source.address, clientAddress)
 
-      const s = sumFor(flows(), serverPeer.pid!)
-      assert.deepEqual([s.bytesSent, s.bytesReceived], [answered, sent])
-      assert.equal(s.first.direction, 'incoming', 'a bound UDP port is the server side')
-      assert.deepEqual(s.first.destination, { address: serverAddress, port })
-      assert.equal(s.first.source.address, clientAddress)
-    })
+        const s = sumFor(flows(), serverPeer.pid!)
+        assert.deepEqual([s.bytesSent, s.bytesReceived], [answered, sent])
+        assert.equal(s.first.direction, 'incoming', 'a bound UDP port is the server side')
+        assert.deepEqual(s.first.destination, { address: serverAddress, port })
+        assert.equal(s.first.source.address, clientAddress)
+      })
+    }
   }
 })
