@@ -100,6 +100,8 @@ static __always_inline struct netflow_stats *tcp_flow(const struct sock *sk, __u
 		count(NETFLOW_FLOWS_FULL);
 		return NULL;
 	}
+	if (err == 0)
+		count(NETFLOW_FLOWS_CREATED);
 	return bpf_map_lookup_elem(&flows, &key);
 }
 
@@ -266,10 +268,13 @@ static __always_inline void on_udp_packet(struct __sk_buff *skb, bool egress)
 	if (!stats) {
 		fresh.protocol = protocol;
 		fresh.local_port = bpf_ntohs(egress ? udp.source : udp.dest);
-		if (bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST) == -E2BIG) {
+		long err = bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST);
+		if (err == -E2BIG) {
 			count(NETFLOW_FLOWS_FULL);
 			return;
 		}
+		if (err == 0)
+			count(NETFLOW_FLOWS_CREATED);
 		stats = bpf_map_lookup_elem(&flows, &key);
 		if (!stats)
 			return;

@@ -52,7 +52,8 @@ enum netflow_counter {
 	NETFLOW_FLOWS_FULL = 0,       /* a new flow found the flows map full: its traffic is not counted */
 	NETFLOW_OWNERS_FULL = 1,      /* a socket's owner could not be recorded: its flows report pid 0 */
 	NETFLOW_UDP_UNPARSED = 2,     /* a UDP packet whose headers could not be read */
-	NETFLOW_COUNTERS = 3,
+	NETFLOW_FLOWS_CREATED = 3,    /* not a drop: entries inserted, so user space knows how full the map is */
+	NETFLOW_COUNTERS = 4,
 };
 
 #endif

@@ -11,6 +11,8 @@
   flow_peer.py tcp-accept-many ADDR PORT COUNT N listen on PORT..PORT+N-1, accept COUNT connections, close each
   flow_peer.py tcp-connect-many ADDR PORT COUNT N connect COUNT times round-robin over the N ports, wait for the
                                                  server's close, close
+  flow_peer.py tcp-accept-hold ADDR PORT COUNT 0  accept COUNT connections and keep them open until stdin closes
+  flow_peer.py tcp-connect-hold ADDR PORT COUNT 0 open COUNT connections, print "held", keep them until stdin closes
 Servers print "ready" once listening. Datagrams carry at most 1000 bytes.
 """
 import socket
@@ -114,5 +116,17 @@ elif mode == "tcp-connect-many":
         conn = socket.create_connection((addr, port + i % second))
         conn.recv(1)
         conn.close()
+elif mode == "tcp-accept-hold":
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((addr, port))
+    listener.listen(4096)
+    print("ready", flush=True)
+    held = [listener.accept()[0] for _ in range(first)]
+    sys.stdin.read()
+elif mode == "tcp-connect-hold":
+    held = [socket.create_connection((addr, port)) for _ in range(first)]
+    print("held", flush=True)
+    sys.stdin.read()
 else:
     raise SystemExit(f"unknown mode {mode}")

@@ -15,8 +15,10 @@ export const IPPROTO_UDP = 17
 export const FlowDirection = { UNKNOWN: 0, INCOMING: 1, OUTGOING: 2 } as const
 export const FlowState = { ESTABLISHED: 1, CLOSED: 2 } as const
 
-/** netflow_counters indices (enum netflow_counter) and the drop reason each one reports. */
-export const KERNEL_COUNTERS = ['flow_map_full', 'owner_map_full', 'udp_unparsed'] as const
+/** netflow_counters indices (enum netflow_counter) that count drops, named by the drop reason they report. */
+export const KERNEL_DROPS = ['flow_map_full', 'owner_map_full', 'udp_unparsed'] as const
+/** netflow_counters index of NETFLOW_FLOWS_CREATED (entries inserted: not a drop). */
+export const FLOWS_CREATED = 3
 
 /** Offsets in struct netflow_stats. */
 export const Stats = {

@@ -1,5 +1,6 @@
 // The netflow receiver: loads bpf/netflow.bpf.c, attaches it to tracepoints (and cgroup_skb for UDP), and every
-// interval harvests the kernel's flow map into a batch of FlowRecords.
+// interval harvests the kernel's flow map into a batch of FlowRecords. A map filling up is harvested early, so
+// closed and idle entries make room before new flows would be dropped.
 import type { CreateSettings, Consumer, Host, Receiver } from '../../component/types.ts'
 import { bpfObjectPath, loadNative } from '../../native/index.ts'
 import type { BpfObject } from '../../native/types.ts'
@@ -7,12 +8,15 @@ import { cgroup2Mount, ephemeralPortRange } from '../../net/system.ts'
 import { standardCounters, type SelfCounter } from '../../telemetry/self.ts'
 import type { NetflowConfig } from './config.ts'
 import { FlowTracker } from './flow-tracker.ts'
-import { KERNEL_COUNTERS } from './layout.ts'
+import { FLOWS_CREATED, KERNEL_DROPS } from './layout.ts'
 
 const TCP_PROGRAMS = [
   'netflow_tcp_owner', 'netflow_tcp_state', 'netflow_tcp_destroy', 'netflow_send', 'netflow_recv', 'netflow_retransmit',
 ]
 const UDP_PROGRAMS = ['netflow_udp_egress', 'netflow_udp_ingress']
+/** How often the map's fill level is checked (one read of a 4-entry array), and the level that triggers a harvest. */
+const PRESSURE_CHECK_MS = 50
+const PRESSURE_FILL = 0.5
 
 export class NetflowReceiver implements Receiver {
   private readonly settings: CreateSettings
@@ -21,10 +25,13 @@ export class NetflowReceiver implements Receiver {
   private readonly dropped: SelfCounter
   private readonly tracker: FlowTracker
   private object: BpfObject | undefined
-  private timer: NodeJS.Timeout | undefined
-  /** Last totals of the kernel's drop counters, to add only what is new. */
-  private kernelDrops = KERNEL_COUNTERS.map(() => 0)
-  private recursionMisses = 0
+  private timers: NodeJS.Timeout[] = []
+  /** Totals already reported from the kernel's counters, to add only what is new. */
+  private reportedKernelDrops = KERNEL_DROPS.map(() => 0)
+  private reportedRecursionMisses = 0
+  /** Flow entries this receiver deleted; with the kernel's count of inserts it gives the map's fill level. */
+  private deletedFlows = 0
+  private lastHarvest = 0
   private host: Host | undefined
 
   constructor(settings: CreateSettings, config: NetflowConfig, next: Consumer) {
@@ -47,8 +54,7 @@ export class NetflowReceiver implements Receiver {
   async start(host: Host): Promise<void> {
     this.host = host
     const cgroup = this.config.udp ? this.config.cgroup_path || cgroup2Mount() : ''
-    const native = loadNative()
-    const object = new native.BpfObject(bpfObjectPath('netflow'), {
+    const object = new (loadNative().BpfObject)(bpfObjectPath('netflow'), {
       mapSizes: { flows: this.config.max_flows, socket_owners: this.config.max_sockets },
       disabledPrograms: this.config.udp ? [] : UDP_PROGRAMS,
     })
@@ -60,50 +66,55 @@ export class NetflowReceiver implements Receiver {
       this.close()
       throw error
     }
-    this.timer = setInterval(() => this.harvestSafely(), this.config.interval)
-    this.timer.unref()
+    this.timers = [
+      setInterval(() => this.guarded(() => this.harvest()), this.config.interval),
+      setInterval(() => this.guarded(() => this.harvestUnderPressure()), Math.min(PRESSURE_CHECK_MS, this.config.interval)),
+    ]
+    for (const timer of this.timers) timer.unref()
     this.settings.logger.info('netflow receiver started', { udp: this.config.udp, cgroup: cgroup || undefined })
   }
 
-  /** Reads the maps once and hands the interval's flows on. Also called at shutdown for the last partial interval. */
+  /** Reads the maps once and hands the flows since the last harvest on. `final`: the maps are about to go away. */
   harvest(now = Date.now(), final = false): void {
     const object = this.object
     if (!object) return
+    this.lastHarvest = now
     const flows = object.map('flows')
     const owners = object.map('socket_owners')
     const result = this.tracker.harvest(flows.dump(), owners.dump(), now, final)
-    if (result.staleFlows.length) flows.deleteMany(Buffer.concat(result.staleFlows), result.staleFlows.length)
+    if (result.staleFlows.length) this.deletedFlows += flows.deleteMany(Buffer.concat(result.staleFlows), result.staleFlows.length)
     if (result.staleOwners.length) owners.deleteMany(Buffer.concat(result.staleOwners), result.staleOwners.length)
     this.countKernelDrops(object)
     if (result.records.length > 0) this.next.consume({ records: result.records })
   }
 
-  private harvestSafely(): void {
+  private harvestUnderPressure(): void {
+    const object = this.object
+    if (!object || Date.now() - this.lastHarvest < PRESSURE_CHECK_MS) return
+    const live = kernelCounters(object)[FLOWS_CREATED]! - this.deletedFlows
+    if (live > this.config.max_flows * PRESSURE_FILL) this.harvest()
+  }
+
+  private guarded(work: () => void): void {
     try {
-      this.harvest()
+      work()
     } catch (error) {
       this.host?.reportFatal(new Error(`netflow harvest failed: ${(error as Error).message}`))
     }
   }
 
   private countKernelDrops(object: BpfObject): void {
+    const totals = kernelCounters(object)
+    KERNEL_DROPS.forEach((reason, index) => {
+      const fresh = totals[index]! - this.reportedKernelDrops[index]!
+      if (fresh > 0) this.dropped.add(fresh, { component: this.settings.id, reason })
+      this.reportedKernelDrops[index] = totals[index]!
+    })
     const misses = object.programs().reduce((sum, program) => sum + program.recursionMisses, 0)
-    if (misses > this.recursionMisses) {
-      this.dropped.add(misses - this.recursionMisses, { component: this.settings.id, reason: 'bpf_recursion' })
+    if (misses > this.reportedRecursionMisses) {
+      this.dropped.add(misses - this.reportedRecursionMisses, { component: this.settings.id, reason: 'bpf_recursion' })
     }
-    this.recursionMisses = misses
-    const counters = object.map('netflow_counters')
-    const { values, count } = counters.dump()
-    const stride = counters.valueSize
-    for (let index = 0; index < count && index < KERNEL_COUNTERS.length; index++) {
-      let total = 0
-      for (let cpu = 0; cpu < counters.possibleCpus; cpu++) {
-        total += Number(values.readBigUInt64LE((index * counters.possibleCpus + cpu) * stride))
-      }
-      const fresh = total - this.kernelDrops[index]!
-      if (fresh > 0) this.dropped.add(fresh, { component: this.settings.id, reason: KERNEL_COUNTERS[index]! })
-      this.kernelDrops[index] = total
-    }
+    this.reportedRecursionMisses = misses
   }
 
   private close(): void {
@@ -112,8 +123,8 @@ export class NetflowReceiver implements Receiver {
   }
 
   async shutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = undefined
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
     if (this.object) {
       try {
         this.harvest(Date.now(), true)
@@ -122,4 +133,19 @@ export class NetflowReceiver implements Receiver {
       }
     }
   }
+}
+
+/** netflow_counters summed over CPUs, by index. */
+function kernelCounters(object: BpfObject): number[] {
+  const counters = object.map('netflow_counters')
+  const { keys, values, count } = counters.dump()
+  const totals: number[] = []
+  for (let entry = 0; entry < count; entry++) {
+    let total = 0
+    for (let cpu = 0; cpu < counters.possibleCpus; cpu++) {
+      total += Number(values.readBigUInt64LE((entry * counters.possibleCpus + cpu) * counters.valueSize))
+    }
+    totals[keys.readUInt32LE(entry * 4)] = total
+  }
+  return totals
 }
