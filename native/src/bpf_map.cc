@@ -61,6 +61,7 @@ Napi::Function BpfMap::Define(Napi::Env env) {
   return DefineClass(env, "BpfMap",
                      {InstanceMethod<&BpfMap::Lookup>("lookup"), InstanceMethod<&BpfMap::Update>("update"),
                       InstanceMethod<&BpfMap::Delete>("delete"), InstanceMethod<&BpfMap::Dump>("dump"),
+                      InstanceMethod<&BpfMap::DumpAndDelete>("dumpAndDelete"),
                       InstanceMethod<&BpfMap::DeleteMany>("deleteMany")});
 }
 
@@ -152,6 +153,19 @@ Napi::Value BpfMap::Delete(const Napi::CallbackInfo& info) {
 Napi::Value BpfMap::Dump(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int mapFd = fd(env, "dump");
+  return batchRead(env, mapFd, false);
+}
+
+// BPF_MAP_LOOKUP_AND_DELETE_BATCH: each bucket is read and emptied under its lock, so an entry is returned exactly
+// once. Maps without it are read by iteration, then the keys read are deleted.
+Napi::Value BpfMap::DumpAndDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fd(env, "dumpAndDelete");
+  return batchRead(env, mapFd, true);
+}
+
+Napi::Value BpfMap::batchRead(Napi::Env env, int mapFd, bool andDelete) {
+  const char* op = andDelete ? "bpf_map_lookup_and_delete_batch(" : "bpf_map_lookup_batch(";
   GrowingBuffer keys, values;
   std::vector<uint8_t> inToken(keySize_ + 8), outToken(keySize_ + 8);
   uint32_t chunk = std::max<uint32_t>(1, std::min<uint32_t>(bpf_map__max_entries(map_), kDumpChunk));
@@ -162,17 +176,19 @@ Napi::Value BpfMap::Dump(const Napi::CallbackInfo& info) {
     __u32 got = chunk;
     keys.reserve((count + chunk) * keySize_);
     values.reserve((count + chunk) * entryValueSize_);
-    int result = bpf_map_lookup_batch(mapFd, first ? nullptr : inToken.data(), outToken.data(),
-                                      keys.data + count * keySize_, values.data + count * entryValueSize_, &got,
-                                      &opts);
+    void* in = first ? nullptr : inToken.data();
+    uint8_t* keysOut = keys.data + count * keySize_;
+    uint8_t* valuesOut = values.data + count * entryValueSize_;
+    int result = andDelete ? bpf_map_lookup_and_delete_batch(mapFd, in, outToken.data(), keysOut, valuesOut, &got, &opts)
+                           : bpf_map_lookup_batch(mapFd, in, outToken.data(), keysOut, valuesOut, &got, &opts);
     int error = result == 0 ? 0 : errno;
     if (error == ENOSPC && got == 0) {
       chunk *= 2;
       continue;
     }
     if (error != 0 && error != ENOENT) {
-      if (first && batchUnsupported(error)) return dumpByIteration(env, mapFd);
-      throw errnoError(env, error, "bpf_map_lookup_batch(" + name_ + ")");
+      if (first && batchUnsupported(error)) return andDelete ? dumpAndDeleteByIteration(env, mapFd) : dumpByIteration(env, mapFd);
+      throw errnoError(env, error, op + name_ + ")");
     }
     count += got;
     first = false;
@@ -180,6 +196,14 @@ Napi::Value BpfMap::Dump(const Napi::CallbackInfo& info) {
     std::swap(inToken, outToken);
   }
   return entries(env, keys, count * keySize_, values, count * entryValueSize_, count);
+}
+
+Napi::Value BpfMap::dumpAndDeleteByIteration(Napi::Env env, int mapFd) {
+  Napi::Object read = dumpByIteration(env, mapFd).As<Napi::Object>();
+  Napi::Buffer<uint8_t> keys = read.Get("keys").As<Napi::Buffer<uint8_t>>();
+  size_t count = read.Get("count").As<Napi::Number>().Uint32Value();
+  for (size_t i = 0; i < count; i++) bpf_map_delete_elem(mapFd, keys.Data() + i * keySize_);  // ENOENT: gone anyway
+  return read;
 }
 
 // For maps without batch operations: BPF_MAP_GET_NEXT_KEY then a lookup per key; keys deleted meanwhile are skipped.

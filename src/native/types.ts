@@ -52,6 +52,8 @@ export interface BpfMap {
   delete(key: Buffer): boolean
   /** Every entry, in as few syscalls as the kernel allows (BPF_MAP_LOOKUP_BATCH; iteration where unsupported). */
   dump(): MapEntries
+  /** Every entry, removed as it is read (BPF_MAP_LOOKUP_AND_DELETE_BATCH): each one is returned exactly once. */
+  dumpAndDelete(): MapEntries
   /** Removes the given keys (packed), returns how many were removed. */
   deleteMany(keys: Buffer, count: number): number
 }

@@ -85,6 +85,16 @@ describe('native BpfObject and BpfMap', () => {
       for (let i = 0; i < left.count; i++) assert.equal(left.keys.readUInt32LE(i * 4) % 2, 1)
       assert.equal(counts.delete(u32(1)), true)
       assert.equal(counts.delete(u32(1)), false)
+
+      // Read-and-remove in one pass: every remaining entry comes back once, and the map is empty after.
+      const drained = counts.dumpAndDelete()
+      assert.equal(drained.count, n / 2 - 1)
+      for (let i = 0; i < drained.count; i++) {
+        const key = drained.keys.readUInt32LE(i * 4)
+        assert.equal(drained.values.readBigUInt64LE(i * 8), BigInt(key * 3))
+      }
+      assert.equal(counts.dump().count, 0)
+      assert.equal(counts.dumpAndDelete().count, 0)
     } finally {
       object.close()
     }
