@@ -1,4 +1,4 @@
-// What SDK-based exporters (otlp now; otlphttp and prometheus later) share: a MeterProvider with netlens's
+// What SDK-based exporters (otlp, otlphttp, prometheus) share: a MeterProvider with netlens's
 // resource and views, instruments built from the metric definitions, records turned into measurements, and
 // netlens's own telemetry observed at each collection.
 import type { Attributes as OtelAttributes, Meter } from '@opentelemetry/api'

@@ -1,5 +1,5 @@
-// Wraps the OTLP push exporter to observe each export's outcome: counted in self-telemetry, and logged once per
-// change of state ("export failing: <reason>", then "export recovered"), never once per interval.
+// Wraps a push exporter (OTLP over gRPC or HTTP) to observe each export's outcome: counted in self-telemetry,
+// and logged once per change of state ("export failing: <reason>", then "export recovered"), never once per interval.
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import type { Logger } from '../../telemetry/logger.ts'
 import type { SelfCounter } from '../../telemetry/self.ts'

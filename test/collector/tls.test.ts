@@ -1,0 +1,77 @@
+// TLS to a real collector over OTLP/gRPC and OTLP/HTTP, with a CA and a server certificate this test makes:
+// trusted through `tls.ca_file` the data arrives; without the CA the exports fail, logged once, nothing crashes.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Exporter, Host } from '../../src/component/types.ts'
+import { TestCollector } from '../helpers/collector.ts'
+import { flowRecord } from '../metrics/samples.ts'
+import { makeCertificates, type TestCertificates } from './certs.ts'
+import { exporterFor, TRANSPORTS } from './transports.ts'
+
+describe('push exporters → OpenTelemetry Collector over TLS', function () {
+  this.timeout(600_000)
+  let dir: string
+  let certs: TestCertificates
+  let collector: TestCollector
+  const exporters: Exporter[] = []
+  const fatal: Error[] = []
+  const host: Host = { reportFatal: (error) => fatal.push(error) }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'netlens-tls-'))
+    certs = makeCertificates(dir)
+    collector = await TestCollector.create({ certFile: certs.certFile, keyFile: certs.keyFile })
+    await collector.start()
+  })
+
+  afterEach(async () => {
+    await Promise.all(exporters.splice(0).map((e) => e.shutdown()))
+  })
+
+  after(async () => {
+    await collector?.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function caseSeen(name: string): boolean {
+    return collector.exports().some((e) => e.resource['test.case'] === name && e.metrics.some((m) => m.name === 'netflow.bytes'))
+  }
+
+  for (const transport of TRANSPORTS) {
+    it(`${transport.type}: trusts the collector through tls.ca_file`, async function () {
+      this.timeout(30_000)
+      const testCase = `${transport.type}-trusted`
+      const { exporter, settings } = exporterFor(transport, collector, { resource: [{ key: 'test.case', value: testCase }] }, certs.caFile)
+      exporters.push(exporter)
+      await exporter.start(host)
+      assert.ok(settings.lines.some((l) => l.includes('tls=true')), settings.lines.join('\n'))
+      exporter.consume({ records: [flowRecord()] })
+      await collector.waitFor(() => caseSeen(testCase), `${testCase} metrics`)
+      assert.deepEqual(settings.lines.filter((l) => l.includes('export failing')), [])
+    })
+
+    it(`${transport.type}: refuses a collector certificate it cannot verify, once in the log`, async function () {
+      this.timeout(30_000)
+      const testCase = `${transport.type}-untrusted`
+      // No ca_file: the system roots, which do not include the test CA.
+      const target = transport.type === 'otlp' ? { tls: { insecure: false } } : {}
+      const { exporter, settings } = exporterFor(transport, collector, {
+        ...target,
+        timeout: '200ms',
+        resource: [{ key: 'test.case', value: testCase }],
+      })
+      exporters.push(exporter)
+      await exporter.start(host)
+      exporter.consume({ records: [flowRecord()] })
+      const failed = () =>
+        (settings.telemetry.get('netlens.exporter.exports')?.points() ?? []).some((p) => p.attributes['outcome'] === 'failure' && p.value >= 3)
+      await collector.waitFor(failed, 'three failed exports')
+      const failing = settings.lines.filter((l) => l.includes(`${transport.type}: export failing:`))
+      assert.equal(failing.length, 1, settings.lines.join('\n'))
+      assert.ok(!caseSeen(testCase), 'nothing reached the collector')
+      assert.deepEqual(fatal, [])
+    })
+  }
+})
