@@ -3,7 +3,7 @@
 // seen on a second interface fall away as old data and out-of-order segments wait for the gap to fill.
 // Memory is bounded per connection and in connection count (least recently used evicted); state goes on
 // FIN/RST or idleness. Whatever is lost on the way is reported through `onDrop` with its reason.
-import { TcpFlags } from './packet.ts'
+import { TcpFlags } from '../../net/packet.ts'
 
 export interface TcpStreamOptions {
   /** Connections (one direction each) tracked at once; the least recently used is evicted beyond this. */

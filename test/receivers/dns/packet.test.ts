@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { decodePacket, type DecodedPacket } from '../../../src/receivers/dns/packet.ts'
+import { decodePacket, type DecodedPacket } from '../../../src/net/packet.ts'
 import { ipv6Text } from '../../../src/receivers/dns/addresses.ts'
 import { ipv6ToString } from '../../../src/net/address.ts'
 import { ipPacket, ipv6Bytes, query, tcpSegment, udpSegment } from './builders.ts'

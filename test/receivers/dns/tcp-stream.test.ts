@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { TcpStreams, type TcpDropReason } from '../../../src/receivers/dns/tcp-stream.ts'
-import { TcpFlags } from '../../../src/receivers/dns/packet.ts'
+import { TcpFlags } from '../../../src/net/packet.ts'
 import { prefixed, query } from './builders.ts'
 
 const KEY = '198.18.1.2|40000|198.18.1.1|53'

@@ -4,7 +4,7 @@ import type { AnyRecord, DnsAnswerRecord, DnsRecord } from '../../../src/records
 import { SelfTelemetry, type SelfCounter } from '../../../src/telemetry/self.ts'
 import { DEFAULT_TRACKER_OPTIONS, DnsTracker, type DnsTrackerOptions } from '../../../src/receivers/dns/tracker.ts'
 import { DnsTelemetry } from '../../../src/receivers/dns/telemetry.ts'
-import { TcpFlags } from '../../../src/receivers/dns/packet.ts'
+import { TcpFlags } from '../../../src/net/packet.ts'
 import { ms, prefixed, query, response, reverse, tcpFrame, udpFrame, type Endpoints } from './builders.ts'
 
 const T0 = 1_700_000_000_000_000_000n

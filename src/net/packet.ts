@@ -1,8 +1,8 @@
-// Network-layer decoding of captured frames (SOCK_DGRAM: data starts at the IP header, or at an inline VLAN tag
-// when the frame's ethertype says so) down to the UDP or TCP payload. Pure and allocation-light: a frame either
-// yields a DecodedPacket or the reason it cannot, which the caller counts.
-import type { Family, Transport } from '../../records.ts'
-import { ipv4Text, ipv6Text } from './addresses.ts'
+// Network-layer decoding of captured frames, shared by the dns and http receivers (SOCK_DGRAM: data starts at the
+// IP header, or at an inline VLAN tag when the frame's ethertype says so) down to the UDP or TCP payload. Pure and
+// allocation-light: a frame either yields a DecodedPacket or the reason it cannot, which the caller counts.
+import type { Family, Transport } from '../records.ts'
+import { ipv4ToString as ipv4Text, ipv6ToString as ipv6Text } from './address.ts'
 
 export const ETHERTYPE_IPV4 = 0x0800
 export const ETHERTYPE_IPV6 = 0x86dd
@@ -67,7 +67,7 @@ function decodeIpv4(data: Buffer, start: number): DecodedPacket | PacketDropReas
   if (headerLength < 20 || totalLength < headerLength) return 'bad_ip_header'
   // Total length beyond the captured bytes: the frame was cut; fewer: Ethernet padding, trimmed below.
   if (start + totalLength > data.length) return 'truncated_packet'
-  // More-fragments set or a non-zero offset: a DNS message in pieces cannot be decoded from one of them.
+  // More-fragments set or a non-zero offset: a message in pieces cannot be decoded from one of them.
   if ((data.readUInt16BE(start + 6) & 0x3fff) !== 0) return 'ip_fragment'
   const protocol = data[start + 9] as number
   const end = start + totalLength

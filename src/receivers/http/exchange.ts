@@ -1,0 +1,136 @@
+// One HTTP/1.x connection: a request parser and a response parser, and the requests awaiting their responses.
+// HTTP/1.x answers requests in order (pipelined or not), so a response pairs with the oldest pending request.
+// Records come out through the sink; so does everything lost on the way, by reason.
+import type { Endpoint, Family, HttpRecord } from '../../records.ts'
+import { MessageParser, type HttpParseError, type MessageEvents, type ParserLimits } from './message-parser.ts'
+import type { RequestLine, StatusLine } from './start-line.ts'
+
+export interface ExchangeSink {
+  record(record: HttpRecord): void
+  dropped(reason: string, count?: number): void
+  parseError(reason: HttpParseError): void
+}
+
+export interface ExchangeOptions {
+  limits: ParserLimits
+  /** Requests awaiting a response at most; a deeper pipeline stops the connection's decoding (counted). */
+  maxPending: number
+}
+
+interface PendingRequest extends RequestLine {
+  startNs: bigint
+  /** Reported as `request_timeout` already: its response, if it comes, pairs with it but makes no record. */
+  expired: boolean
+}
+
+/** Who the record says is client and server, and from which side the exchange was seen. */
+export interface ExchangePeers {
+  family: Family
+  client: Endpoint
+  server: Endpoint
+  side: 'client' | 'server'
+  pid: number
+  scheme: 'http' | 'https'
+}
+
+/** Errors after which the rest of the connection cannot be HTTP/1.x. */
+const FATAL: ReadonlySet<HttpParseError> = new Set(['not_http', 'http2_preface', 'unsupported_version'])
+
+export class HttpExchange {
+  readonly requests: MessageParser
+  readonly responses: MessageParser
+  peers: ExchangePeers
+  lastSeenNs = 0n
+  private pending: PendingRequest[] = []
+  private readonly options: ExchangeOptions
+  private readonly sink: ExchangeSink
+
+  constructor(peers: ExchangePeers, options: ExchangeOptions, sink: ExchangeSink) {
+    this.peers = peers
+    this.options = options
+    this.sink = sink
+    const events: MessageEvents = {
+      onRequest: (line, startNs) => this.onRequest(line, startNs),
+      onResponse: (line, firstByteNs) => this.onResponse(line, firstByteNs),
+      onTunnel: () => this.stop(),
+      onError: (reason) => this.onError(reason),
+    }
+    this.requests = new MessageParser('request', options.limits, events)
+    this.responses = new MessageParser('response', options.limits, events)
+  }
+
+  get pendingRequests(): number {
+    return this.pending.length
+  }
+
+  /** Marks requests older than `cutoffNs` as unanswered (counted once each). */
+  expire(cutoffNs: bigint): void {
+    for (const request of this.pending) {
+      if (request.expired || request.startNs >= cutoffNs) continue
+      request.expired = true
+      this.sink.dropped('request_timeout')
+    }
+  }
+
+  /** The connection ended: requests still waiting will never be answered. */
+  close(reason: 'unanswered_at_close' | 'connection_evicted' | 'shutdown_pending' = 'unanswered_at_close'): void {
+    const waiting = this.pending.filter((request) => !request.expired).length
+    if (waiting > 0) this.sink.dropped(reason, waiting)
+    this.pending = []
+  }
+
+  private onRequest(line: RequestLine, startNs: bigint): void {
+    if (this.pending.length >= this.options.maxPending) {
+      this.sink.dropped('pending_full', 1)
+      this.close('connection_evicted')
+      this.stop()
+      return
+    }
+    this.pending.push({ ...line, startNs, expired: false })
+  }
+
+  private onResponse(line: StatusLine, firstByteNs: bigint): string {
+    const request = this.pending[0]
+    // Interim responses (100 Continue, 103 Early Hints) precede the final one; 101 ends HTTP on the connection.
+    if (line.status < 200 && line.status !== 101) return request?.method ?? ''
+    if (!request) {
+      // Joined mid-connection, or the request was lost: nothing to pair with.
+      this.sink.dropped('response_without_request')
+      return ''
+    }
+    this.pending.shift()
+    // An upgrade or CONNECT request is the last one parsed before its answer: refused, the connection stays HTTP.
+    if (this.pending.length === 0 && line.status !== 101) this.requests.resume()
+    if (request.expired) return request.method
+    const peers = this.peers
+    const duration = firstByteNs > request.startNs ? Number(firstByteNs - request.startNs) / 1e9 : 0
+    this.sink.record({
+      kind: 'http',
+      side: peers.side,
+      family: peers.family,
+      source: peers.client,
+      destination: peers.server,
+      pid: peers.pid,
+      method: request.method,
+      path: request.path,
+      pathTruncated: request.pathTruncated,
+      statusCode: line.status,
+      protocolVersion: request.version,
+      durationSeconds: duration,
+      attributes: { 'url.scheme': peers.scheme },
+    })
+    return request.method
+  }
+
+  private onError(reason: HttpParseError): void {
+    this.sink.parseError(reason)
+    if (FATAL.has(reason)) this.stop()
+  }
+
+  /** Both directions stop decoding (a tunnel, or not HTTP/1.x); what was pending is counted. */
+  private stop(): void {
+    this.requests.stop()
+    this.responses.stop()
+    this.close('unanswered_at_close')
+  }
+}

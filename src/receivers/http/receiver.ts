@@ -1,0 +1,168 @@
+// The http receiver: plaintext HTTP/1.x from PacketCapture on the configured ports (PacketTracker), and HTTPS
+// plaintext from OpenSSL uprobes (TlsSource → TlsTracker). Every flush_interval the finished exchanges of both go
+// on as one batch; capture and kernel losses join the trackers' own drops in self-telemetry.
+import type { CreateSettings, Consumer, Host, Receiver } from '../../component/types.ts'
+import { PacketCapture } from '../../capture/packet-capture.ts'
+import { framesOf } from '../../native/frames.ts'
+import type { HttpRecord } from '../../records.ts'
+import type { HttpConfig } from './config.ts'
+import type { ExchangeOptions } from './exchange.ts'
+import { findLibssl } from './libssl.ts'
+import { PacketTracker } from './packet-tracker.ts'
+import { MAX_METHOD_LENGTH } from './start-line.ts'
+import { HttpTelemetry } from './telemetry.ts'
+import { TlsSource } from './tls-source.ts'
+import { TlsTracker } from './tls-tracker.ts'
+
+/** Frames reach JS up to a ring block timeout (50 ms) plus a hand-over after the kernel stamped them. */
+const CAPTURE_DELAY_GRACE_NS = 250_000_000n
+/** A header block beyond this is not HTTP as any common server accepts it (nginx: 32 KiB, Node: 16 KiB). */
+const MAX_HEADER_BYTES = 256 * 1024
+const MAX_PENDING_PER_CONNECTION = 64
+const MAX_EARLY_BYTES = 256 * 1024
+const MAX_BUFFERED = 262_144
+const MIN_IDLE_NS = 120_000_000_000n
+
+const realtimeNs = () => BigInt(Date.now()) * 1_000_000n
+
+export class HttpReceiver implements Receiver {
+  private readonly settings: CreateSettings
+  private readonly config: HttpConfig
+  private readonly next: Consumer
+  private readonly telemetry: HttpTelemetry
+  private readonly packets: PacketTracker
+  private readonly tls: TlsTracker
+  private capture: PacketCapture | undefined
+  private tlsSource: TlsSource | undefined
+  private timer: NodeJS.Timeout | undefined
+  private host: Host | undefined
+  private failed = false
+  private nextFlushAt = 0
+
+  constructor(settings: CreateSettings, config: HttpConfig, next: Consumer) {
+    this.settings = settings
+    this.config = config
+    this.next = next
+    this.telemetry = new HttpTelemetry(settings.telemetry, settings.id)
+    const exchange: ExchangeOptions = {
+      limits: {
+        lineCap: Math.max(1024, config.max_path_length + MAX_METHOD_LENGTH + 16),
+        maxHeaderBytes: MAX_HEADER_BYTES,
+        maxPathLength: config.max_path_length,
+        redactQuery: config.redact_query,
+      },
+      maxPending: MAX_PENDING_PER_CONNECTION,
+    }
+    const timeoutNs = BigInt(config.timeout) * 1_000_000n
+    const idleNs = 2n * timeoutNs > MIN_IDLE_NS ? 2n * timeoutNs : MIN_IDLE_NS
+    const common = { ...exchange, maxConnections: config.max_connections, timeoutNs, idleNs, maxBuffered: MAX_BUFFERED }
+    this.packets = new PacketTracker({ ...common, serverPorts: new Set(config.ports), maxEarlyBytes: MAX_EARLY_BYTES }, this.telemetry)
+    this.tls = new TlsTracker(common, this.telemetry)
+    settings.telemetry.gauge(
+      { name: 'netlens.http.connections', description: 'HTTP connections being decoded, by source (packets, tls).', unit: '{connection}' },
+      () => [
+        { attributes: { component: settings.id, source: 'packets' }, value: this.packets.connectionCount },
+        { attributes: { component: settings.id, source: 'tls' }, value: this.tls.connectionCount },
+      ],
+    )
+  }
+
+  async start(host: Host): Promise<void> {
+    this.host = host
+    const { ports } = this.config
+    try {
+      this.capture = PacketCapture.open(
+        { ports, udp: false, tcp: true, interface: this.config.interface },
+        (batch) => {
+          for (const frame of framesOf(batch)) this.guarded(() => this.packets.handleFrame(frame))
+          this.flushIfDue()
+        },
+      )
+      const libssl = this.config.tls.enabled ? this.libssl() : undefined
+      if (libssl) {
+        this.tlsSource = TlsSource.open(libssl, (event) => this.guarded(() => this.tls.handleEvent(event)), () => this.flushIfDue())
+      }
+    } catch (error) {
+      this.closeSources()
+      throw new Error(`failed to start "${this.settings.id}" receiver: ${(error as Error).message}`, { cause: error })
+    }
+    this.nextFlushAt = Date.now() + this.config.flush_interval
+    this.timer = setInterval(() => this.flushIfDue(), Math.max(10, this.config.flush_interval / 4))
+    this.timer.unref()
+    this.settings.logger.info('http receiver started', {
+      ports: ports.join(','), interface: this.config.interface || 'all', tls: this.tlsSource ? 'openssl uprobes' : 'off',
+    })
+  }
+
+  /** libssl.so.3 to probe: the configured path (which must exist), or the system's, or none (logged). */
+  private libssl(): string | undefined {
+    if (this.config.tls.libssl) return this.config.tls.libssl
+    const found = findLibssl()
+    if (!found) this.settings.logger.warn('http receiver: no libssl.so.3 found, HTTPS is not observed (receivers::http::tls::libssl)')
+    return found
+  }
+
+  /** A bug, not bad input (that is counted by reason inside): count it and keep going. */
+  private guarded(handle: () => void): void {
+    try {
+      handle()
+    } catch (error) {
+      this.telemetry.dropped('internal_error')
+      if (!this.failed) this.settings.logger.error('http event handling failed', { error })
+      this.failed = true
+    }
+  }
+
+  /**
+   * Under sustained load Node hands native batches to JS up to 1000 in a row before timers run (the N-API
+   * thread-safe function's dispatch loop), which can hold the flush timer back for seconds: batches check too.
+   */
+  private flushIfDue(): void {
+    if (this.timer && Date.now() >= this.nextFlushAt) this.flushSafely()
+  }
+
+  /** Hands on the exchanges finished so far; request timeouts as of now (less the capture delay). */
+  flush(): void {
+    this.nextFlushAt = Date.now() + this.config.flush_interval
+    const records: HttpRecord[] = this.packets.collect(realtimeNs() - CAPTURE_DELAY_GRACE_NS)
+    for (const record of this.tls.collect(process.hrtime.bigint())) records.push(record)
+    if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
+    if (this.tlsSource) for (const { reason, count } of this.tlsSource.takeDrops()) this.telemetry.dropped(reason, count)
+    if (records.length === 0) return
+    this.telemetry.received(records.length)
+    this.next.consume({ records })
+  }
+
+  private flushSafely(): void {
+    try {
+      this.flush()
+    } catch (error) {
+      this.host?.reportFatal(new Error(`"${this.settings.id}" receiver flush failed: ${(error as Error).message}`, { cause: error }))
+    }
+  }
+
+  private closeSources(): void {
+    try {
+      this.capture?.close()
+    } finally {
+      this.tlsSource?.close()
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    if (!this.capture && !this.tlsSource) return
+    try {
+      // Stop the sources first so that nothing arrives after the last flush; keep their final loss counts.
+      this.capture?.close()
+      this.tlsSource?.close()
+      this.flush()
+    } finally {
+      this.capture = undefined
+      this.tlsSource = undefined
+      this.packets.clear()
+      this.tls.clear()
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// The http receiver's self-telemetry: every record lost is counted in `netlens.records.dropped{component, reason}`;
+// bytes that could not be read as HTTP/1.x also in `netlens.http.parse_errors{component, reason}` (not_http,
+// http2_preface, capture_gap, headers_too_large, ...), so traffic netlens cannot decode is visible, never silent.
+import { standardCounters, type SelfCounter, type SelfTelemetry } from '../../telemetry/self.ts'
+
+export class HttpTelemetry {
+  private readonly component: string
+  private readonly standard: ReturnType<typeof standardCounters>
+  private readonly parseErrors: SelfCounter
+
+  constructor(telemetry: SelfTelemetry, component: string) {
+    this.component = component
+    this.standard = standardCounters(telemetry)
+    this.parseErrors = telemetry.counter({
+      name: 'netlens.http.parse_errors',
+      description: 'HTTP streams or messages that could not be decoded, by reason (not_http, http2_preface, capture_gap, ...).',
+      unit: '{error}',
+    })
+  }
+
+  dropped(reason: string, count = 1): void {
+    this.standard.dropped.add(count, { component: this.component, reason })
+  }
+
+  parseError(reason: string): void {
+    this.parseErrors.add(1, { component: this.component, reason })
+    this.dropped('parse_error')
+  }
+
+  received(count: number): void {
+    this.standard.received.add(count, { component: this.component })
+  }
+}

@@ -1,0 +1,107 @@
+// The HTTPS source: loads bpf/http_tls.bpf.c, puts its uprobes on libssl's SSL_write/SSL_read (+ _ex) and
+// SSL_free for every process (pid -1, so processes started later are covered too), its syscall tracepoints on,
+// and hands decoded events to `onEvent` from a RingReader (then calls `afterBatch`). Kernel-side losses are read
+// as counter deltas.
+import { recordsOf } from '../../native/frames.ts'
+import { bpfObjectPath, loadNative, type BpfObject, type RingReader } from '../../native/index.ts'
+import { decodeTlsEvent, TLS_KERNEL_COUNTERS, type TlsEvent } from './tls-event.ts'
+
+const UPROBES: Array<{ program: string; functionName: string; retprobe: boolean }> = [
+  { program: 'http_tls_write_enter', functionName: 'SSL_write', retprobe: false },
+  { program: 'http_tls_return', functionName: 'SSL_write', retprobe: true },
+  { program: 'http_tls_write_ex_enter', functionName: 'SSL_write_ex', retprobe: false },
+  { program: 'http_tls_return', functionName: 'SSL_write_ex', retprobe: true },
+  { program: 'http_tls_read_enter', functionName: 'SSL_read', retprobe: false },
+  { program: 'http_tls_return', functionName: 'SSL_read', retprobe: true },
+  { program: 'http_tls_read_ex_enter', functionName: 'SSL_read_ex', retprobe: false },
+  { program: 'http_tls_return', functionName: 'SSL_read_ex', retprobe: true },
+  { program: 'http_tls_free', functionName: 'SSL_free', retprobe: false },
+]
+const TRACEPOINTS = ['http_tls_sys_write', 'http_tls_sys_read', 'http_tls_sys_sendto', 'http_tls_sys_recvfrom']
+
+export class TlsSource {
+  private readonly object: BpfObject
+  private reader: RingReader | undefined
+  private readonly kernelTotals = TLS_KERNEL_COUNTERS.map(() => 0)
+  private readonly reported = TLS_KERNEL_COUNTERS.map(() => 0)
+  private closed = false
+  /** Ring records that were not http_tls_events, not yet reported. */
+  private malformed = 0
+  /** RingReader losses (JS not keeping up, or still in the ring at close): total, and how many were reported. */
+  private queueLost = 0
+  private queueReported = 0
+
+  private constructor(object: BpfObject) {
+    this.object = object
+  }
+
+  /** Loads and attaches everything, or throws with nothing left attached. */
+  static open(libsslPath: string, onEvent: (event: TlsEvent) => void, afterBatch: () => void): TlsSource {
+    const source = new TlsSource(new (loadNative().BpfObject)(bpfObjectPath('http_tls')))
+    try {
+      for (const { program, functionName, retprobe } of UPROBES) {
+        source.object.attachUprobe(program, { binaryPath: libsslPath, functionName, retprobe, pid: -1 })
+      }
+      for (const program of TRACEPOINTS) source.object.attach(program)
+      source.reader = new (loadNative().RingReader)(
+        source.object.map('http_tls_events'),
+        { maxBatchRecords: 1024, maxBatchDelayMs: 20, maxQueuedBatches: 256 },
+        (batch) => {
+          for (const record of recordsOf(batch)) {
+            const event = decodeTlsEvent(record)
+            if (event) onEvent(event)
+            else source.malformed++
+          }
+          afterBatch()
+        },
+      )
+    } catch (error) {
+      source.close()
+      throw error
+    }
+    return source
+  }
+
+  /** Losses since the previous call, by `netlens.records.dropped` reason; non-zero ones only. Works after close(). */
+  takeDrops(): Array<{ reason: string; count: number }> {
+    if (!this.closed) this.readTotals()
+    const drops: Array<{ reason: string; count: number }> = []
+    TLS_KERNEL_COUNTERS.forEach((reason, index) => {
+      const fresh = this.kernelTotals[index]! - this.reported[index]!
+      if (fresh > 0) drops.push({ reason, count: fresh })
+      this.reported[index] = this.kernelTotals[index]!
+    })
+    if (this.queueLost > this.queueReported) drops.push({ reason: 'tls_queue_full', count: this.queueLost - this.queueReported })
+    if (this.malformed > 0) drops.push({ reason: 'tls_malformed_event', count: this.malformed })
+    this.queueReported = this.queueLost
+    this.malformed = 0
+    return drops
+  }
+
+  /** Stops the reader and detaches every probe; takeDrops() then reports the last losses. Idempotent. */
+  close(): void {
+    if (this.closed) return
+    try {
+      // Events still in the ring when the reader stops are counted as lost by then.
+      this.reader?.close()
+      this.readTotals()
+    } finally {
+      this.closed = true
+      this.reader = undefined
+      this.object.close()
+    }
+  }
+
+  private readTotals(): void {
+    if (this.reader) this.queueLost = this.reader.stats().lost
+    const counters = this.object.map('http_tls_counters')
+    const key = Buffer.alloc(4)
+    TLS_KERNEL_COUNTERS.forEach((_, index) => {
+      key.writeUInt32LE(index)
+      const values = counters.lookup(key)
+      let total = 0
+      for (let cpu = 0; values && cpu < counters.possibleCpus; cpu++) total += Number(values.readBigUInt64LE(cpu * counters.valueSize))
+      this.kernelTotals[index] = total
+    })
+  }
+}

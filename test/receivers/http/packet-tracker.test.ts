@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { PacketType } from '../../../src/native/frames.ts'
+import { TcpFlags } from '../../../src/net/packet.ts'
+import { PacketTracker } from '../../../src/receivers/http/packet-tracker.ts'
+import { HttpTelemetry } from '../../../src/receivers/http/telemetry.ts'
+import { SelfTelemetry, type SelfCounter } from '../../../src/telemetry/self.ts'
+import { ms, reverse, tcpFrame, type Endpoints } from '../dns/builders.ts'
+import { get, LIMITS, ok } from './exchange-harness.ts'
+
+const { SYN, ACK, FIN, RST, PSH } = TcpFlags
+const client: Endpoints = { src: '198.18.7.1', sport: 41000, dst: '198.18.7.2', dport: 8080 }
+const server = reverse(client)
+
+function tracker(overrides: Partial<ConstructorParameters<typeof PacketTracker>[0]> = {}) {
+  const telemetry = new SelfTelemetry()
+  const t = new PacketTracker({
+    limits: LIMITS, maxPending: 64, serverPorts: new Set([8080]), maxConnections: 100, maxEarlyBytes: 64 * 1024,
+    timeoutNs: ms(1000), idleNs: ms(60_000), maxBuffered: 1000, ...overrides,
+  }, new HttpTelemetry(telemetry, 'http'))
+  const dropped = (reason: string) => (telemetry.get('netlens.records.dropped') as SelfCounter).value({ reason })
+  return { t, dropped, telemetry }
+}
+
+/** A connection's segments with running sequence numbers. */
+function connection(e: Endpoints, isn: number) {
+  let seq = isn
+  return {
+    syn: (t: bigint, flags: number = SYN) => { const f = tcpFrame(e, Buffer.alloc(0), { seq, flags }, t); seq++; return f },
+    data: (text: string, t: bigint, flags: number = PSH | ACK) => {
+      const f = tcpFrame(e, Buffer.from(text), { seq, flags }, t)
+      seq += text.length
+      return f
+    },
+    at: (offset: number, text: string, t: bigint) => tcpFrame(e, Buffer.from(text), { seq: isn + 1 + offset, flags: PSH | ACK }, t),
+    fin: (t: bigint) => { const f = tcpFrame(e, Buffer.alloc(0), { seq, flags: FIN | ACK }, t); seq++; return f },
+  }
+}
+
+describe('http PacketTracker', () => {
+  it('follows a connection from SYN to FIN: client and server, side from the packet direction, latency', () => {
+    const { t } = tracker()
+    const c = connection(client, 1000)
+    const s = connection(server, 900_000)
+    const synFrame = c.syn(ms(1))
+    synFrame.pktType = PacketType.OUTGOING
+    t.handleFrame(synFrame)
+    t.handleFrame(s.syn(ms(2), SYN | ACK))
+    t.handleFrame(c.data(get('/a'), ms(10)))
+    t.handleFrame(s.data(ok(), ms(13)))
+    t.handleFrame(c.fin(ms(20)))
+    t.handleFrame(s.fin(ms(21)))
+    const [record, ...rest] = t.collect(ms(30))
+    assert.equal(rest.length, 0)
+    assert.deepEqual(
+      [record!.side, record!.source, record!.destination, record!.method, record!.statusCode, record!.durationSeconds],
+      ['client', { address: client.src, port: client.sport }, { address: client.dst, port: client.dport }, 'GET', 200, 0.003],
+    )
+    assert.equal(t.connectionCount, 0)
+  })
+
+  it('reorders segments, ignores retransmissions and copies, and answers a half-closed client', () => {
+    const { t, dropped } = tracker()
+    const c = connection(client, 5000)
+    const s = connection(server, 7000)
+    t.handleFrame(c.syn(ms(1)))
+    t.handleFrame(s.syn(ms(1), SYN | ACK))
+    const request = get('/one') + get('/two')
+    t.handleFrame(c.at(10, request.slice(10), ms(3)))
+    t.handleFrame(c.at(0, request.slice(0, 10), ms(2)))
+    t.handleFrame(c.at(0, request.slice(0, 10), ms(2))) // retransmitted
+    t.handleFrame(tcpFrame(client, Buffer.alloc(0), { seq: 5001 + request.length, flags: FIN | ACK }, ms(4))) // half-close
+    t.handleFrame(s.data(ok('first'), ms(5)))
+    t.handleFrame(s.at(0, ok('first'), ms(5))) // the same segment seen on another interface
+    t.handleFrame(s.data(ok('second'), ms(6)))
+    assert.equal(t.connectionCount, 1, 'half-closed: the server may still answer')
+    t.handleFrame(s.fin(ms(7)))
+    assert.deepEqual(t.collect(ms(8)).map((r) => `${r.path} ${r.statusCode}`), ['/one 200', '/two 200'])
+    assert.equal(dropped('unanswered_at_close'), 0)
+    assert.equal(t.connectionCount, 0)
+  })
+
+  it('joins a connection open before capture at its next message, by content, then by port', () => {
+    const { t, dropped } = tracker()
+    // A body in flight first: nothing is read from it, nothing counted.
+    t.handleFrame(tcpFrame(server, Buffer.from('...rest of an earlier body'), { seq: 300, flags: PSH | ACK }, ms(1)))
+    t.handleFrame(tcpFrame(client, Buffer.from(get('/next')), { seq: 100, flags: PSH | ACK }, ms(2)))
+    t.handleFrame(tcpFrame(server, Buffer.from(ok()), { seq: 326, flags: PSH | ACK }, ms(3)))
+    const [record] = t.collect(ms(4))
+    assert.deepEqual([record?.path, record?.source.port, record?.destination.port], ['/next', client.sport, 8080])
+    assert.equal(dropped('parse_error'), 0)
+  })
+
+  it('counts requests lost to RST, to the timeout and to eviction', () => {
+    const { t, dropped } = tracker({ maxConnections: 1 })
+    const c = connection(client, 1)
+    t.handleFrame(c.syn(ms(1)))
+    t.handleFrame(c.data(get('/reset'), ms(2)))
+    t.handleFrame(tcpFrame(server, Buffer.alloc(0), { seq: 9, flags: RST }, ms(3)))
+    assert.equal(dropped('unanswered_at_close'), 1)
+
+    const late = connection(client, 100)
+    t.handleFrame(late.syn(ms(10)))
+    t.handleFrame(late.data(get('/late'), ms(11)))
+    t.collect(ms(2000))
+    assert.equal(dropped('request_timeout'), 1)
+
+    const other = connection({ ...client, sport: 41001 }, 500)
+    t.handleFrame(other.syn(ms(2001)))
+    t.handleFrame(other.data(get('/evictor'), ms(2002)))
+    const third = connection({ ...client, sport: 41002 }, 700)
+    t.handleFrame(third.syn(ms(2003)))
+    assert.equal(dropped('connection_evicted'), 1)
+    assert.equal(t.connectionCount, 1)
+  })
+
+  it('counts frames it cannot decode', () => {
+    const { t, dropped } = tracker()
+    const frame = tcpFrame(client, Buffer.from(get('/x')), { seq: 1 }, ms(1))
+    t.handleFrame({ ...frame, data: frame.data.subarray(0, 30) })
+    assert.equal(dropped('truncated_packet'), 1)
+  })
+})
