@@ -1,5 +1,5 @@
-// `netlens run | validate | --version | --help`. Exit codes: 0 ok, 1 the agent failed at run time,
-// 2 bad usage or an invalid configuration (nothing started).
+// `netlens run | validate | doctor | --version | --help`. Exit codes: 0 ok, 1 the agent failed at run time (doctor:
+// something the configuration needs does not work), 2 bad usage or an invalid configuration (nothing started).
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -7,6 +7,7 @@ import { factories } from './components.ts'
 import { ConfigError } from './config/errors.ts'
 import { loadConfigFile } from './config/load.ts'
 import type { AgentConfig } from './config/types.ts'
+import { renderReport, runDoctor } from './doctor/doctor.ts'
 import { Agent } from './pipeline/agent.ts'
 import { createLogger, type Logger } from './telemetry/logger.ts'
 import { NAME, VERSION } from './version.ts'
@@ -18,6 +19,7 @@ const USAGE = `Usage: netlens <command> [options]
 Commands:
   run        Run the agent until SIGTERM or SIGINT
   validate   Check a configuration file and print a summary of its pipelines
+  doctor     Check the kernel, capabilities and collector endpoints against a configuration
 
 Options:
   -c, --config FILE   Configuration file (default: ${DEFAULT_CONFIG})
@@ -59,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0
     }
     if (args.command === undefined) throw new UsageError('missing command')
-    if (args.command !== 'run' && args.command !== 'validate') throw new UsageError(`unknown command "${args.command}"`)
+    if (!['run', 'validate', 'doctor'].includes(args.command)) throw new UsageError(`unknown command "${args.command}"`)
     if (args.config === '') throw new UsageError('--config needs a file name')
   } catch (error) {
     process.stderr.write(`netlens: ${(error as Error).message}\n\n${USAGE}`)
@@ -81,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
   if (args.command === 'validate') {
     process.stdout.write(summarize(config) + '\n')
     return 0
+  }
+  if (args.command === 'doctor') {
+    const report = await runDoctor(config)
+    process.stdout.write(renderReport(report, config.source))
+    return report.ok ? 0 : 1
   }
   return run(config, createLogger(config.telemetry.logLevel))
 }

@@ -2,6 +2,7 @@
 // component graph and its lifecycle. stop() is idempotent and reports every failure instead of throwing.
 import type { AddressInfo } from 'node:net'
 import type { AgentConfig } from '../config/types.ts'
+import { receiverPreflight } from '../system/preflight.ts'
 import { HealthServer, HealthState } from '../telemetry/health.ts'
 import type { Logger } from '../telemetry/logger.ts'
 import { SelfTelemetry } from '../telemetry/self.ts'
@@ -41,7 +42,9 @@ export class Agent {
     if (this.stopping) return
     try {
       const graph = buildGraph(this.config, this.logger, this.telemetry)
-      this.service = new Service(graph, { ...this.options, health: this.health })
+      // Receivers missing a capability or kernel feature are disabled with a message naming it; the rest run.
+      const preflight = this.options.receiverPreflight ?? receiverPreflight(this.config, this.logger)
+      this.service = new Service(graph, { ...this.options, health: this.health, receiverPreflight: preflight })
     } catch (error) {
       if (error instanceof BuildError) {
         this.service = new Service(error.partial, { ...this.options, health: this.health })

@@ -15,6 +15,8 @@ export interface ServiceOptions {
   shutdownTimeoutMs?: number
   /** Bound on all exporters' flush() together. */
   flushTimeoutMs?: number
+  /** Runs before each receiver's start(); an Error it throws (naming what is missing) disables that receiver. */
+  receiverPreflight?: (id: string) => void
 }
 
 export class Service {
@@ -24,6 +26,7 @@ export class Service {
   private readonly startTimeoutMs: number
   private readonly shutdownTimeoutMs: number
   private readonly flushTimeoutMs: number
+  private readonly receiverPreflight: ((id: string) => void) | undefined
   private starting: Promise<void> | undefined
   /** The start() call in flight, so a shutdown during start waits for that one step only. */
   private step: Promise<void> | undefined
@@ -36,6 +39,7 @@ export class Service {
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000
     this.flushTimeoutMs = options.flushTimeoutMs ?? 5_000
+    this.receiverPreflight = options.receiverPreflight
   }
 
   /**
@@ -63,6 +67,7 @@ export class Service {
     for (const node of this.graph.receivers) {
       if (this.stopping) return
       try {
+        this.receiverPreflight?.(node.id)
         await this.startOne(node)
         started++
       } catch (error) {

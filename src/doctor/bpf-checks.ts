@@ -1,0 +1,119 @@
+// The doctor's BPF checks, made the way netlens itself works: libbpf's program-type probes, then the real objects
+// (build/bpf/netflow.bpf.o, port_filter.bpf.o) loaded and each program attached for a moment, and a real AF_PACKET
+// ring opened with the socket filter. Everything is closed before returning: nothing stays attached.
+import { loadPortFilter } from '../capture/port-filter.ts'
+import { bpfObjectPath, loadNative, type BpfObject, type NativeBinding } from '../native/index.ts'
+import type { SystemFacts } from '../system/facts.ts'
+import { outcome, reason, type CheckResult } from './check.ts'
+
+/** What the configuration uses, so that a broken part it does not use only warns. */
+export interface BpfNeeds {
+  netflow: boolean
+  /** cgroup_skb programs of netflow's UDP accounting. */
+  netflowUdp: boolean
+  /** Socket filter + AF_PACKET (dns, http). */
+  capture: boolean
+  /** uprobes on libssl (http with tls). */
+  uprobes: boolean
+}
+
+/** BPF_PROG_TYPE_* numbers from include/uapi/linux/bpf.h. */
+const PROGRAM_TYPES = [
+  { type: 1, name: 'socket_filter', purpose: 'DNS/HTTP capture filter', need: (n: BpfNeeds) => n.capture },
+  { type: 8, name: 'cgroup_skb', purpose: 'netflow UDP accounting', need: (n: BpfNeeds) => n.netflowUdp },
+  { type: 2, name: 'kprobe', purpose: 'uprobe programs (HTTPS)', need: (n: BpfNeeds) => n.uprobes },
+]
+
+export function bpfChecks(facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
+  let native: NativeBinding
+  try {
+    native = loadNative()
+  } catch (error) {
+    return [outcome('native addon', false, true, reason(error))]
+  }
+  const results: CheckResult[] = [{ name: 'native addon', status: 'ok', detail: 'loaded' }]
+  for (const { type, name, purpose, need } of PROGRAM_TYPES) {
+    let works = false
+    let detail = purpose
+    try {
+      works = native.probeProgramType(type)
+      if (!works) detail = `${purpose}: the kernel refused a minimal program (not built in, or not permitted)`
+    } catch (error) {
+      detail = `${purpose}: ${reason(error)}`
+    }
+    results.push(outcome(`program type ${name}`, works, need(needs), detail))
+  }
+  results.push(...netflowChecks(native, facts, needs), ...captureChecks(native, needs), uprobeCheck(facts, needs))
+  return results
+}
+
+/** Loads netflow.bpf.o and attaches each program once: one row per hook (tp_btf tracepoint, cgroup_skb direction). */
+function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
+  let object: BpfObject
+  try {
+    object = new native.BpfObject(bpfObjectPath('netflow'))
+  } catch (error) {
+    return [outcome('netflow programs (load)', false, needs.netflow, reason(error))]
+  }
+  const results: CheckResult[] = [{ name: 'netflow programs (load)', status: 'ok', detail: 'verified by the kernel, CO-RE relocated' }]
+  try {
+    const hooks = new Map<string, { programs: string[]; error?: string }>()
+    for (const program of object.programs()) {
+      const hook = hooks.get(program.section) ?? { programs: [] }
+      hooks.set(program.section, hook)
+      hook.programs.push(program.name)
+      try {
+        if (program.section.startsWith('cgroup_skb/')) {
+          if (!facts.cgroup2) throw new Error('no cgroup v2 mount')
+          object.detach(object.attachCgroup(program.name, facts.cgroup2))
+        } else {
+          object.detach(object.attach(program.name))
+        }
+      } catch (error) {
+        hook.error ??= reason(error)
+      }
+    }
+    for (const [section, hook] of hooks) {
+      const needed = section.startsWith('cgroup_skb/') ? needs.netflowUdp : needs.netflow
+      const where = section.startsWith('cgroup_skb/') && facts.cgroup2 ? ` on ${facts.cgroup2}` : ''
+      results.push(outcome(section, hook.error === undefined, needed, hook.error ?? `attached ${hook.programs.join(', ')}${where}`))
+    }
+  } finally {
+    object.close()
+  }
+  return results
+}
+
+/** The capture path: the socket filter program, then a small TPACKET_V3 ring with it attached. */
+function captureChecks(native: NativeBinding, needs: BpfNeeds): CheckResult[] {
+  let filter: BpfObject
+  try {
+    filter = loadPortFilter({ ports: [53] })
+  } catch (error) {
+    return [outcome('socket filter (port_filter)', false, needs.capture, reason(error))]
+  }
+  const results: CheckResult[] = [{ name: 'socket filter (port_filter)', status: 'ok', detail: 'loaded' }]
+  try {
+    const ring = new native.PacketRing(
+      { filterProgramFd: filter.programFd('port_filter'), blockSize: 1 << 16, blockCount: 2, frameSize: 2048 },
+      () => {},
+    )
+    ring.close()
+    results.push({ name: 'AF_PACKET ring (TPACKET_V3)', status: 'ok', detail: 'opened with the socket filter attached' })
+  } catch (error) {
+    results.push(outcome('AF_PACKET ring (TPACKET_V3)', false, needs.capture, reason(error)))
+  } finally {
+    filter.close()
+  }
+  return results
+}
+
+/** Uprobes: the perf PMU, CAP_SYS_ADMIN (which this kernel requires to attach one), and a libssl to attach to. */
+function uprobeCheck(facts: SystemFacts, needs: BpfNeeds): CheckResult {
+  const missing: string[] = []
+  if (!facts.uprobePmu) missing.push('no uprobe perf PMU (CONFIG_UPROBE_EVENTS)')
+  if (!facts.capabilities.has('CAP_SYS_ADMIN')) missing.push('CAP_SYS_ADMIN missing (attaching a uprobe requires it)')
+  if (!facts.libssl) missing.push('no libssl.so.3 found')
+  const detail = missing.length > 0 ? missing.join('; ') : `uprobe PMU present; OpenSSL at ${facts.libssl}`
+  return outcome('uprobes (HTTPS via OpenSSL)', missing.length === 0, needs.uprobes, detail)
+}
