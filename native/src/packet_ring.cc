@@ -259,6 +259,7 @@ Napi::Value PacketRing::Stats(const Napi::CallbackInfo& info) {
   result.Set("drops", Napi::Number::New(env, static_cast<double>(kernelDrops_)));
   result.Set("delivered", Napi::Number::New(env, static_cast<double>(counters.delivered.load())));
   result.Set("queueDrops", Napi::Number::New(env, static_cast<double>(counters.lost.load())));
+  result.Set("queuedBatches", Napi::Number::New(env, counters.queued.load()));
   return result;
 }
 

@@ -127,6 +127,8 @@ export interface PacketRingStats {
   /** Frames delivered to JS and frames dropped because JS was not keeping up. */
   delivered: number
   queueDrops: number
+  /** Batches handed over but not yet run by JS: frames captured that JS has not seen. */
+  queuedBatches: number
 }
 
 export interface PacketRing {

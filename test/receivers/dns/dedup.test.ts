@@ -26,4 +26,15 @@ describe('dns datagram dedup', () => {
     dedup.isDuplicate('late', payload, 5_000n)
     assert.equal(dedup.size, 1)
   })
+
+  it('keeps an entry set again when its older slot expires (out-of-order stamps)', () => {
+    const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
+    const other = Buffer.from('other')
+    assert.equal(dedup.isDuplicate('flow', other, 60n), false)
+    assert.equal(dedup.isDuplicate('flow', payload, 40n), false) // stamped earlier by another CPU
+    assert.equal(dedup.isDuplicate('flow', payload, 95n), false) // 55 after: a retransmission, set again
+    assert.equal(dedup.isDuplicate('other flow', other, 120n), false) // expires 60 and the stale slot of 40
+    assert.equal(dedup.isDuplicate('flow', payload, 125n), true) // the copy of 95 is still recognised
+    assert.equal(dedup.size, 2)
+  })
 })
