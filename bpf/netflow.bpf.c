@@ -18,6 +18,7 @@
 #define ETH_P_IPV6 0x86DD
 #define MSG_PEEK 2
 #define E2BIG 7
+#define EEXIST 17
 #define SOCK_BINDPORT_LOCK 8
 
 char LICENSE[] SEC("license") = "GPL";
@@ -48,6 +49,18 @@ static __always_inline void count(__u32 counter)
 	__u64 *value = bpf_map_lookup_elem(&netflow_counters, &counter);
 	if (value)
 		*value += 1;
+}
+
+/* Accounts for the outcome of inserting a new flow: full map, inserted, or lost for another reason (EEXIST is a
+ * concurrent insert of the same flow, which the caller then finds). */
+static __always_inline void count_insert(long err)
+{
+	if (err == -E2BIG)
+		count(NETFLOW_FLOWS_FULL);
+	else if (err == 0)
+		count(NETFLOW_FLOWS_CREATED);
+	else if (err != -EEXIST)
+		count(NETFLOW_INSERT_FAILED);
 }
 
 static __always_inline bool is_inet(const struct sock *sk)
@@ -95,13 +108,7 @@ static __always_inline struct netflow_stats *tcp_flow(const struct sock *sk, __u
 		__builtin_memcpy(fresh.local_addr, &sk->__sk_common.skc_rcv_saddr, 4);
 	else
 		BPF_CORE_READ_INTO(&fresh.local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-	long err = bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST);
-	if (err == -E2BIG) {
-		count(NETFLOW_FLOWS_FULL);
-		return NULL;
-	}
-	if (err == 0)
-		count(NETFLOW_FLOWS_CREATED);
+	count_insert(bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST));
 	return bpf_map_lookup_elem(&flows, &key);
 }
 
@@ -268,13 +275,7 @@ static __always_inline void on_udp_packet(struct __sk_buff *skb, bool egress)
 	if (!stats) {
 		fresh.protocol = protocol;
 		fresh.local_port = bpf_ntohs(egress ? udp.source : udp.dest);
-		long err = bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST);
-		if (err == -E2BIG) {
-			count(NETFLOW_FLOWS_FULL);
-			return;
-		}
-		if (err == 0)
-			count(NETFLOW_FLOWS_CREATED);
+		count_insert(bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST));
 		stats = bpf_map_lookup_elem(&flows, &key);
 		if (!stats)
 			return;

@@ -53,7 +53,8 @@ enum netflow_counter {
 	NETFLOW_OWNERS_FULL = 1,      /* a socket's owner could not be recorded: its flows report pid 0 */
 	NETFLOW_UDP_UNPARSED = 2,     /* a UDP packet whose headers could not be read */
 	NETFLOW_FLOWS_CREATED = 3,    /* not a drop: entries inserted, so user space knows how full the map is */
-	NETFLOW_COUNTERS = 4,
+	NETFLOW_INSERT_FAILED = 4,    /* a new flow could not be inserted for another reason than a full map */
+	NETFLOW_COUNTERS = 5,
 };
 
 #endif

@@ -15,8 +15,8 @@ export const IPPROTO_UDP = 17
 export const FlowDirection = { UNKNOWN: 0, INCOMING: 1, OUTGOING: 2 } as const
 export const FlowState = { ESTABLISHED: 1, CLOSED: 2 } as const
 
-/** netflow_counters indices (enum netflow_counter) that count drops, named by the drop reason they report. */
-export const KERNEL_DROPS = ['flow_map_full', 'owner_map_full', 'udp_unparsed'] as const
+/** netflow_counters indices (enum netflow_counter) that count drops, by the drop reason they report. */
+export const KERNEL_DROPS = new Map([[0, 'flow_map_full'], [1, 'owner_map_full'], [2, 'udp_unparsed'], [4, 'flow_insert_failed']])
 /** netflow_counters index of NETFLOW_FLOWS_CREATED (entries inserted: not a drop). */
 export const FLOWS_CREATED = 3
 

@@ -27,7 +27,7 @@ export class NetflowReceiver implements Receiver {
   private object: BpfObject | undefined
   private timers: NodeJS.Timeout[] = []
   /** Totals already reported from the kernel's counters, to add only what is new. */
-  private reportedKernelDrops = KERNEL_DROPS.map(() => 0)
+  private readonly reportedKernelDrops = new Map<number, number>()
   private reportedRecursionMisses = 0
   /** Flow entries this receiver deleted; with the kernel's count of inserts it gives the map's fill level. */
   private deletedFlows = 0
@@ -105,11 +105,12 @@ export class NetflowReceiver implements Receiver {
 
   private countKernelDrops(object: BpfObject): void {
     const totals = kernelCounters(object)
-    KERNEL_DROPS.forEach((reason, index) => {
-      const fresh = totals[index]! - this.reportedKernelDrops[index]!
+    for (const [index, reason] of KERNEL_DROPS) {
+      const total = totals[index] ?? 0
+      const fresh = total - (this.reportedKernelDrops.get(index) ?? 0)
       if (fresh > 0) this.dropped.add(fresh, { component: this.settings.id, reason })
-      this.reportedKernelDrops[index] = totals[index]!
-    })
+      this.reportedKernelDrops.set(index, total)
+    }
     const misses = object.programs().reduce((sum, program) => sum + program.recursionMisses, 0)
     if (misses > this.reportedRecursionMisses) {
       this.dropped.add(misses - this.reportedRecursionMisses, { component: this.settings.id, reason: 'bpf_recursion' })
