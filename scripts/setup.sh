@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$NETLENS_ROOT"
 
 build_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config iproute2 libcap2-bin iputils-ping)
-test_packages=(knot knot-dnsutils dnsutils nftables iperf3 tshark nginx wrk dnsperf procps)
+test_packages=(knot knot-dnsutils dnsutils nftables iperf3 tshark nginx wrk dnsperf procps python3-venv curl openssl)
 packages=("${build_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")
 
@@ -39,4 +39,14 @@ if [[ ! -f $stamp || "$(sha256sum package-lock.json)" != "$(cat $stamp)" ]]; the
   sha256sum package-lock.json > $stamp
 fi
 
+# Python packages the tests use, in a venv under .tools/ (Debian's python3 is externally managed):
+# mmdb-writer builds the GeoIP databases of test/processors/geoip.
+if [[ "${1:-}" == "--test" ]] && ! "$NETLENS_TOOLS/python/bin/python" -c 'import mmdb_writer' 2>/dev/null; then
+  echo "setup: installing mmdb-writer into .tools/python"
+  /usr/bin/python3 -m venv "$NETLENS_TOOLS/python"
+  "$NETLENS_TOOLS/python/bin/pip" install -q mmdb-writer
+fi
+
 bash scripts/build.sh
+# The OpenTelemetry Collector the end-to-end tests export to (built with Go; cached under build/otelcol/).
+if [[ "${1:-}" == "--test" ]]; then bash scripts/build-collector.sh; fi
