@@ -70,7 +70,7 @@ const knot = await startKnot({
 
 const consumer = new CollectingConsumer()
 const settings = testSettings('dns/load')
-const config = configOf<DnsConfig>(dnsReceiverFactory, { ports: [PORT], timeout: `${TIMEOUT_MS}ms`, flush_interval: '200ms' })
+const config = configOf(dnsReceiverFactory, { ports: [PORT], timeout: `${TIMEOUT_MS}ms`, flush_interval: '200ms' })
 const dropped = () => {
   const counter = settings.telemetry.get('netlens.records.dropped') as SelfCounter | undefined
   const byReason: Record<string, number> = {}

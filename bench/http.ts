@@ -39,7 +39,7 @@ const tls = `https://${host.ipv4}:${TLS_PORT}/ok`
 async function withReceiver(section: Record<string, unknown>, url: string) {
   const settings = testSettings('http/bench')
   let records = 0
-  const receiver = httpReceiverFactory.create(settings, configOf<HttpConfig>(httpReceiverFactory, { ports: [PORT], ...section }), {
+  const receiver = httpReceiverFactory.create(settings, configOf(httpReceiverFactory, { ports: [PORT], ...section }), {
     consume: (batch) => { records += (batch.records as HttpRecord[]).filter((r) => r.destination.address === host.ipv4).length },
   })
   await receiver.start(testHost)

@@ -5,11 +5,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
-import type { NetflowConfig } from '../src/receivers/netflow/config.ts'
-import { netflowReceiverFactory } from '../src/receivers/netflow/factory.ts'
-import type { NetflowReceiver } from '../src/receivers/netflow/receiver.ts'
-import { CollectingConsumer, configOf, testHost, testSettings } from '../test/helpers/components.ts'
 import { createTestHost, type TestHost } from '../test/helpers/netns.ts'
+import { startNetflow } from '../test/receivers/netflow/harness.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -70,13 +67,7 @@ async function startAgent() {
 }
 
 async function harvestCost(target: TestHost) {
-  const consumer = new CollectingConsumer()
-  const receiver = netflowReceiverFactory.create(
-    testSettings('netflow'),
-    configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h', max_flows: 131072, max_sockets: 4096 }),
-    consumer,
-  ) as NetflowReceiver
-  await receiver.start(testHost)
+  const { receiver, consumer } = await startNetflow({ interval: '1h', max_flows: 131072, max_sockets: 4096 })
   try {
     receiver.harvest()
     const socket = createSocket('udp4')

@@ -73,6 +73,8 @@ export class Service {
       } catch (error) {
         this.health.markFailed(label(node.kind, node.id), error as Error)
         this.logger.error((error as Error).message)
+        const log = libbpfLog(error)
+        if (log) this.logger.debug(`${label(node.kind, node.id)}: libbpf log\n${log}`)
       }
     }
     if (this.stopping) return
@@ -150,4 +152,12 @@ export class Service {
     this.health.phase = 'stopped'
     return failures
   }
+}
+
+/** The libbpf log a NativeError carries somewhere in the cause chain (a rejected program's verifier log, long). */
+function libbpfLog(error: unknown): string | undefined {
+  for (let e = error as { log?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (typeof e.log === 'string' && e.log) return e.log
+  }
+  return undefined
 }

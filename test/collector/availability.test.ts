@@ -2,7 +2,7 @@
 // arrives, cumulative totals stay monotonic and correct, each change of state is logged once, nothing crashes.
 import assert from 'node:assert/strict'
 import type { Exporter, Host } from '../../src/component/types.ts'
-import type { TestSettings } from '../exporters/settings.ts'
+import type { TestSettings } from '../helpers/components.ts'
 import { TestCollector } from '../helpers/collector.ts'
 import { flowRecord } from '../metrics/samples.ts'
 import { exporterFor, TRANSPORTS } from './transports.ts'
@@ -13,7 +13,7 @@ function failures(settings: TestSettings): number {
 }
 
 function linesWith(settings: TestSettings, text: string): string[] {
-  return settings.lines.filter((line) => line.includes(text))
+  return settings.logs.filter((line) => line.includes(text))
 }
 
 for (const transport of TRANSPORTS) {
@@ -51,7 +51,7 @@ for (const transport of TRANSPORTS) {
       await exporter.start(host)
       exporter.consume({ records: [flowRecord({ destination: { address: '10.9.0.1', port: 80 } })] })
       await collector.waitFor(() => failures(settings) >= 3, 'three failed exports')
-      assert.equal(linesWith(settings, `${transport.type}: export failing:`).length, 1, settings.lines.join('\n'))
+      assert.equal(linesWith(settings, `${transport.type}: export failing:`).length, 1, settings.logs.join('\n'))
 
       await collector.start()
       await collector.waitFor(() => transmitted('10.9.0.1').some((p) => p.value === 1500), 'the flow recorded while down')
@@ -59,8 +59,8 @@ for (const transport of TRANSPORTS) {
       exporter.consume({ records: [flowRecord({ destination: { address: '10.9.0.1', port: 80 } })] })
       await collector.waitFor(() => transmitted('10.9.0.1').some((p) => p.value === 3000), 'the total after recovery')
 
-      assert.equal(linesWith(settings, `${transport.type}: export failing:`).length, 1, settings.lines.join('\n'))
-      assert.equal(linesWith(settings, `${transport.type}: export recovered`).length, 1, settings.lines.join('\n'))
+      assert.equal(linesWith(settings, `${transport.type}: export failing:`).length, 1, settings.logs.join('\n'))
+      assert.equal(linesWith(settings, `${transport.type}: export recovered`).length, 1, settings.logs.join('\n'))
       assert.deepEqual(fatal, [])
     })
 
@@ -89,8 +89,8 @@ for (const transport of TRANSPORTS) {
       assert.deepEqual(values, [...values].sort((a, b) => a - b), `monotonic: ${values.join(',')}`)
       assert.equal(new Set(points.map((p) => p.start)).size, 1, 'one start time: the collector sees one cumulative series')
       assert.ok(values.includes(200) && values.at(-1) === 500, values.join(','))
-      assert.equal(linesWith(settings, `${transport.type}: export failing:`).length, 1, settings.lines.join('\n'))
-      assert.equal(linesWith(settings, `${transport.type}: export recovered`).length, 1, settings.lines.join('\n'))
+      assert.equal(linesWith(settings, `${transport.type}: export failing:`).length, 1, settings.logs.join('\n'))
+      assert.equal(linesWith(settings, `${transport.type}: export recovered`).length, 1, settings.logs.join('\n'))
       assert.deepEqual(fatal, [])
     })
   })

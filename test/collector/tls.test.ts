@@ -46,10 +46,10 @@ describe('push exporters → OpenTelemetry Collector over TLS', function () {
       const { exporter, settings } = exporterFor(transport, collector, { resource: [{ key: 'test.case', value: testCase }] }, certs.caFile)
       exporters.push(exporter)
       await exporter.start(host)
-      assert.ok(settings.lines.some((l) => l.includes('tls=true')), settings.lines.join('\n'))
+      assert.ok(settings.logs.some((l) => l.includes('tls=true')), settings.logs.join('\n'))
       exporter.consume({ records: [flowRecord()] })
       await collector.waitFor(() => caseSeen(testCase), `${testCase} metrics`)
-      assert.deepEqual(settings.lines.filter((l) => l.includes('export failing')), [])
+      assert.deepEqual(settings.logs.filter((l) => l.includes('export failing')), [])
     })
 
     it(`${transport.type}: refuses a collector certificate it cannot verify, once in the log`, async function () {
@@ -68,8 +68,8 @@ describe('push exporters → OpenTelemetry Collector over TLS', function () {
       const failed = () =>
         (settings.telemetry.get('netlens.exporter.exports')?.points() ?? []).some((p) => p.attributes['outcome'] === 'failure' && p.value >= 3)
       await collector.waitFor(failed, 'three failed exports')
-      const failing = settings.lines.filter((l) => l.includes(`${transport.type}: export failing:`))
-      assert.equal(failing.length, 1, settings.lines.join('\n'))
+      const failing = settings.logs.filter((l) => l.includes(`${transport.type}: export failing:`))
+      assert.equal(failing.length, 1, settings.logs.join('\n'))
       assert.ok(!caseSeen(testCase), 'nothing reached the collector')
       assert.deepEqual(fatal, [])
     })

@@ -3,9 +3,8 @@
 import type { Exporter, ExporterFactory } from '../../src/component/types.ts'
 import { otlpExporterFactory } from '../../src/exporters/otlp/factory.ts'
 import { otlpHttpExporterFactory } from '../../src/exporters/otlphttp/factory.ts'
-import { configFor } from '../exporters/config.ts'
-import { testSettings, type TestSettings } from '../exporters/settings.ts'
 import type { TestCollector } from '../helpers/collector.ts'
+import { configOf, testSettings, type TestSettings } from '../helpers/components.ts'
 
 export interface Transport {
   type: 'otlp' | 'otlphttp'
@@ -43,6 +42,6 @@ export function exporterFor(
   caFile?: string,
 ): Driven {
   const settings = testSettings(transport.type)
-  const config = configFor(transport.factory, { interval: '200ms', ...transport.target(collector, caFile), ...values })
+  const config = configOf(transport.factory, { interval: '200ms', ...transport.target(collector, caFile), ...values })
   return { exporter: transport.factory.create(settings, config), settings }
 }

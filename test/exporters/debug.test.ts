@@ -5,8 +5,7 @@ import type { DebugConfig } from '../../src/exporters/debug/config.ts'
 import { humanBytes, millis, table } from '../../src/exporters/debug/format.ts'
 import { standardCounters } from '../../src/telemetry/self.ts'
 import { dnsAnswerRecord, dnsRecord, flowRecord, httpRecord } from '../metrics/samples.ts'
-import { configFor } from './config.ts'
-import { testSettings, type TestSettings } from './settings.ts'
+import { configOf, testSettings, type TestSettings } from '../helpers/components.ts'
 
 const HOST = { reportFatal: (error: Error) => assert.fail(error.message) }
 
@@ -19,7 +18,7 @@ describe('debug exporter', () => {
     settings = testSettings('debug')
     output = []
     clock = Date.parse('2026-11-23T10:00:00Z')
-    const config = configFor(debugExporterFactory, values)
+    const config = configOf(debugExporterFactory, values)
     return new DebugExporter(settings, config, {
       write: (text) => output.push(text),
       now: () => new Date(clock),
@@ -45,10 +44,10 @@ describe('debug exporter', () => {
   }
 
   it('validates its default config', () => {
-    const config = configFor(debugExporterFactory)
+    const config = configOf(debugExporterFactory)
     assert.deepEqual(config, { verbosity: 'normal', interval: 10_000, top: 10 })
-    assert.throws(() => configFor(debugExporterFactory, { verbosity: 'loud' } as never), /verbosity/)
-    assert.throws(() => configFor(debugExporterFactory, { top: 0 }), /top/)
+    assert.throws(() => configOf(debugExporterFactory, { verbosity: 'loud' } as never), /verbosity/)
+    assert.throws(() => configOf(debugExporterFactory, { top: 0 }), /top/)
   })
 
   it('normal: prints tables of flows, DNS and HTTP', async () => {

@@ -4,8 +4,7 @@ import type { OtlpExporter } from '../../src/exporters/otlp/exporter.ts'
 import { standardCounters } from '../../src/telemetry/self.ts'
 import { OtlpTestServer, type ReceivedMetric } from '../helpers/otlp-server.ts'
 import { dnsAnswerRecord, dnsRecord, flowRecord, httpRecord } from '../metrics/samples.ts'
-import { configFor } from './config.ts'
-import { testSettings, type TestSettings } from './settings.ts'
+import { configOf, testSettings, type TestSettings } from '../helpers/components.ts'
 
 const HOST = { reportFatal: (error: Error) => assert.fail(`unexpected fatal error: ${error.message}`) }
 const SECRET = 'tok-3f9a-very-secret'
@@ -27,7 +26,7 @@ describe('otlp exporter', function () {
 
   function create(values: Record<string, unknown> = {}, id = 'otlp'): OtlpExporter {
     settings = testSettings(id)
-    const config = configFor(otlpExporterFactory, {
+    const config = configOf(otlpExporterFactory, {
       endpoint: server.endpoint,
       tls: { insecure: true },
       interval: '200ms',
@@ -44,7 +43,7 @@ describe('otlp exporter', function () {
   }
 
   it('validates its default config', () => {
-    const config = configFor(otlpExporterFactory)
+    const config = configOf(otlpExporterFactory)
     assert.equal(config.endpoint, 'localhost:4317')
     assert.equal(config.compression, 'gzip')
     assert.equal(config.temporality, 'cumulative')
@@ -52,10 +51,10 @@ describe('otlp exporter', function () {
   })
 
   it('rejects bad config with the key in the message', () => {
-    assert.throws(() => configFor(otlpExporterFactory, { endpoint: 'no-port' }), /endpoint/)
-    assert.throws(() => configFor(otlpExporterFactory, { interval: 'soon' }), /interval/)
-    assert.throws(() => configFor(otlpExporterFactory, { metrics: [{ name: 'nope' }] }), /metrics\[0\]\.name: unknown metric/)
-    assert.throws(() => configFor(otlpExporterFactory, { tls: { insecure: true, ca_file: '/x' } }), /tls/)
+    assert.throws(() => configOf(otlpExporterFactory, { endpoint: 'no-port' }), /endpoint/)
+    assert.throws(() => configOf(otlpExporterFactory, { interval: 'soon' }), /interval/)
+    assert.throws(() => configOf(otlpExporterFactory, { metrics: [{ name: 'nope' }] }), /metrics\[0\]\.name: unknown metric/)
+    assert.throws(() => configOf(otlpExporterFactory, { tls: { insecure: true, ca_file: '/x' } }), /tls/)
   })
 
   it('is safe to shut down without start, twice', async () => {
@@ -146,7 +145,7 @@ describe('otlp exporter', function () {
     const later = last('netflow.bytes').points.find((p) => p.attributes['network.io.direction'] === 'transmit')
     assert.equal(later?.startTimeUnixNano, startTime)
 
-    assert.ok(settings.lines.every((line) => !line.includes(SECRET)), 'headers are never logged')
+    assert.ok(settings.logs.every((line) => !line.includes(SECRET)), 'headers are never logged')
   })
 
   it('picks up self-telemetry instruments registered after start', async () => {
@@ -231,7 +230,7 @@ describe('otlp exporter', function () {
     await server.restart()
     assert.equal(Number(server.endpoint.split(':')[1]), port)
     await server.waitFor((s) => s.metricsNamed('netflow.bytes').length > 0, 'netflow.bytes after recovery')
-    await server.waitFor(() => settings.lines.some((l) => l.includes('otlp: export recovered')), 'the recovered line')
+    await server.waitFor(() => settings.logs.some((l) => l.includes('otlp: export recovered')), 'the recovered line')
 
     // Fail again on demand, with the collector up: a second failing/recovered pair, never one per interval.
     server.failWith()
@@ -240,10 +239,10 @@ describe('otlp exporter', function () {
     server.succeed()
     const received = server.exports.length
     await server.waitFor((s) => s.exports.length > received, 'an export after succeed()')
-    await server.waitFor(() => settings.lines.filter((l) => l.includes('otlp: export recovered')).length === 2, 'second recovery')
+    await server.waitFor(() => settings.logs.filter((l) => l.includes('otlp: export recovered')).length === 2, 'second recovery')
 
-    const failing = settings.lines.filter((l) => l.includes('otlp: export failing:'))
-    const recovered = settings.lines.filter((l) => l.includes('otlp: export recovered'))
+    const failing = settings.logs.filter((l) => l.includes('otlp: export failing:'))
+    const recovered = settings.logs.filter((l) => l.includes('otlp: export recovered'))
     assert.equal(failing.length, 2, failing.join('\n'))
     assert.equal(recovered.length, 2, recovered.join('\n'))
     assert.match(failing[1] ?? '', /UNAVAILABLE|test server failing/)

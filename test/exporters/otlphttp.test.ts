@@ -10,8 +10,7 @@ import type { OtlpHttpExporter } from '../../src/exporters/otlphttp/exporter.ts'
 import { otlpHttpExporterFactory } from '../../src/exporters/otlphttp/factory.ts'
 import { standardCounters } from '../../src/telemetry/self.ts'
 import { flowRecord } from '../metrics/samples.ts'
-import { configFor } from './config.ts'
-import { testSettings, type TestSettings } from './settings.ts'
+import { configOf, testSettings, type TestSettings } from '../helpers/components.ts'
 
 const HOST = { reportFatal: (error: Error) => assert.fail(`unexpected fatal error: ${error.message}`) }
 const SECRET = 'tok-77c1-http-secret'
@@ -54,12 +53,12 @@ describe('otlphttp exporter', () => {
 
   function create(values: Record<string, unknown> = {}): OtlpHttpExporter {
     settings = testSettings('otlphttp')
-    exporter = otlpHttpExporterFactory.create(settings, configFor(otlpHttpExporterFactory, { endpoint: base, interval: '1h', ...values })) as OtlpHttpExporter
+    exporter = otlpHttpExporterFactory.create(settings, configOf(otlpHttpExporterFactory, { endpoint: base, interval: '1h', ...values })) as OtlpHttpExporter
     return exporter
   }
 
   it('validates its default config: the Collector defaults', () => {
-    const config = configFor(otlpHttpExporterFactory)
+    const config = configOf(otlpHttpExporterFactory)
     assert.equal(config.endpoint, 'http://localhost:4318')
     assert.equal(metricsUrl(config.endpoint).href, 'http://localhost:4318/v1/metrics')
     assert.equal(config.compression, 'gzip')
@@ -73,16 +72,16 @@ describe('otlphttp exporter', () => {
   })
 
   it('rejects bad config with the key in the message', () => {
-    assert.throws(() => configFor(otlpHttpExporterFactory, { endpoint: 'localhost:4318' }), /endpoint: must be an http:\/\/ or https:\/\/ URL/)
-    assert.throws(() => configFor(otlpHttpExporterFactory, { endpoint: 'ftp://x:1' }), /endpoint/)
-    assert.throws(() => configFor(otlpHttpExporterFactory, { endpoint: 'http://u:p@x:1' }), /endpoint: must be a URL without query, fragment or credentials/)
-    assert.throws(() => configFor(otlpHttpExporterFactory, { tls: { ca_file: '/ca.pem' } }), /tls: .* need an https:\/\/ endpoint/)
+    assert.throws(() => configOf(otlpHttpExporterFactory, { endpoint: 'localhost:4318' }), /endpoint: must be an http:\/\/ or https:\/\/ URL/)
+    assert.throws(() => configOf(otlpHttpExporterFactory, { endpoint: 'ftp://x:1' }), /endpoint/)
+    assert.throws(() => configOf(otlpHttpExporterFactory, { endpoint: 'http://u:p@x:1' }), /endpoint: must be a URL without query, fragment or credentials/)
+    assert.throws(() => configOf(otlpHttpExporterFactory, { tls: { ca_file: '/ca.pem' } }), /tls: .* need an https:\/\/ endpoint/)
     assert.throws(
-      () => configFor(otlpHttpExporterFactory, { endpoint: 'https://x:1', tls: { cert_file: '/c.pem' } }),
+      () => configOf(otlpHttpExporterFactory, { endpoint: 'https://x:1', tls: { cert_file: '/c.pem' } }),
       /tls: cert_file and key_file go together/,
     )
-    assert.throws(() => configFor(otlpHttpExporterFactory, { compression: 'zstd' }), /compression/)
-    assert.throws(() => configFor(otlpHttpExporterFactory, { headers: { a: 1 } }), /headers/)
+    assert.throws(() => configOf(otlpHttpExporterFactory, { compression: 'zstd' }), /compression/)
+    assert.throws(() => configOf(otlpHttpExporterFactory, { headers: { a: 1 } }), /headers/)
   })
 
   it('fails start() naming the key when a TLS file cannot be read', async () => {
@@ -104,8 +103,8 @@ describe('otlphttp exporter', () => {
     assert.equal(request.headers['x-api-key'], SECRET)
     const body = gunzipSync(request.body)
     assert.ok(body.includes('netflow.bytes'), 'the protobuf carries the metric name')
-    assert.ok(settings.lines.every((line) => !line.includes(SECRET)), 'headers are never logged')
-    assert.ok(settings.lines.some((line) => line.includes(`url=${base}/otlp/v1/metrics`)), settings.lines.join('\n'))
+    assert.ok(settings.logs.every((line) => !line.includes(SECRET)), 'headers are never logged')
+    assert.ok(settings.logs.some((line) => line.includes(`url=${base}/otlp/v1/metrics`)), settings.logs.join('\n'))
   })
 
   it('sends uncompressed protobuf with compression: none', async () => {

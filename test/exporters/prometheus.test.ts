@@ -8,8 +8,7 @@ import type { PrometheusExporter } from '../../src/exporters/prometheus/exporter
 import { prometheusExporterFactory } from '../../src/exporters/prometheus/factory.ts'
 import { standardCounters } from '../../src/telemetry/self.ts'
 import { dnsRecord, flowRecord, httpRecord } from '../metrics/samples.ts'
-import { configFor } from './config.ts'
-import { testSettings, type TestSettings } from './settings.ts'
+import { configOf, testSettings, type TestSettings } from '../helpers/components.ts'
 
 const HOST = { reportFatal: (error: Error) => assert.fail(`unexpected fatal error: ${error.message}`) }
 
@@ -46,7 +45,7 @@ describe('prometheus exporter', () => {
 
   async function started(values: Record<string, unknown> = {}): Promise<PrometheusExporter> {
     settings = testSettings('prometheus')
-    const config = configFor(prometheusExporterFactory, { endpoint: '127.0.0.1:0', ...values })
+    const config = configOf(prometheusExporterFactory, { endpoint: '127.0.0.1:0', ...values })
     exporter = prometheusExporterFactory.create(settings, config) as PrometheusExporter
     await exporter.start(HOST)
     return exporter
@@ -64,21 +63,21 @@ describe('prometheus exporter', () => {
   }
 
   it('validates its default config', () => {
-    const config = configFor(prometheusExporterFactory)
+    const config = configOf(prometheusExporterFactory)
     assert.equal(config.endpoint, '127.0.0.1:9464')
     assert.equal(config.namespace, '')
     assert.equal(config.resource_to_telemetry_conversion.enabled, false)
   })
 
   it('rejects bad config with the key in the message', () => {
-    assert.throws(() => configFor(prometheusExporterFactory, { endpoint: 'nope' }), /endpoint/)
-    assert.throws(() => configFor(prometheusExporterFactory, { namespace: 'bad-name' }), /namespace: must be a Prometheus name prefix/)
-    assert.throws(() => configFor(prometheusExporterFactory, { metrics: [{ name: 'x' }] }), /metrics\[0\]\.name: unknown metric/)
+    assert.throws(() => configOf(prometheusExporterFactory, { endpoint: 'nope' }), /endpoint/)
+    assert.throws(() => configOf(prometheusExporterFactory, { namespace: 'bad-name' }), /namespace: must be a Prometheus name prefix/)
+    assert.throws(() => configOf(prometheusExporterFactory, { metrics: [{ name: 'x' }] }), /metrics\[0\]\.name: unknown metric/)
   })
 
   it('serves every metric and the netlens self metrics on /metrics, cumulative across scrapes', async () => {
     const prometheus = await started()
-    assert.ok(settings.lines.some((l) => l.includes(`serving metrics on http://127.0.0.1:${prometheus.address()?.port}/metrics`)))
+    assert.ok(settings.logs.some((l) => l.includes(`serving metrics on http://127.0.0.1:${prometheus.address()?.port}/metrics`)))
     prometheus.consume({ records: [flowRecord(), dnsRecord(), httpRecord()] })
     const first = await scrape()
     assert.equal(first.status, 200)
@@ -170,7 +169,7 @@ describe('prometheus exporter', () => {
 
   it('shuts down without start, twice, and counts records after shutdown as drops', async () => {
     settings = testSettings('prometheus')
-    const prometheus = prometheusExporterFactory.create(settings, configFor(prometheusExporterFactory, { endpoint: '127.0.0.1:0' }))
+    const prometheus = prometheusExporterFactory.create(settings, configOf(prometheusExporterFactory, { endpoint: '127.0.0.1:0' }))
     await prometheus.shutdown()
     await prometheus.shutdown()
     prometheus.consume({ records: [flowRecord()] })

@@ -6,13 +6,16 @@ import type { AnyRecord } from '../../src/records.ts'
 import { createLogger, type Logger } from '../../src/telemetry/logger.ts'
 import { SelfTelemetry } from '../../src/telemetry/self.ts'
 
-/** The factory's config for a YAML section (defaults filled), or an Error listing the problems. */
-export function configOf<C>(factory: Factory, section: Record<string, unknown> = {}): C {
+/** The config type a factory's schema describes. */
+export type ConfigOf<F> = F extends { validate?(config: infer C): void } ? C : never
+
+/** The factory's config for a YAML section (defaults filled), or a ConfigError listing every problem. */
+export function configOf<F extends Factory>(factory: F, section: Record<string, unknown> = {}): ConfigOf<F> {
   const problems = new Problems('test.yaml')
   const config = validateSection(factory.schema, section, [`${factory.kind}s`, factory.type], problems)
   problems.throwIfAny()
   factory.validate?.(config)
-  return config as C
+  return config as ConfigOf<F>
 }
 
 export interface TestSettings extends CreateSettings {

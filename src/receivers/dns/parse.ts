@@ -6,7 +6,7 @@
 // AAAA and CNAME records of the answer section. dns-packet supplies the type names, and is the oracle the tests
 // compare against. Never throws: input is untrusted and arrives at line rate.
 import { createRequire } from 'node:module'
-import { ipv4Text, ipv6Text } from './addresses.ts'
+import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
 import {
   NAME_BAD_LABEL, NAME_BAD_POINTER, NAME_POINTER_LOOP, NAME_TOO_LONG, nameText, readName,
 } from './wire-name.ts'
@@ -137,8 +137,8 @@ function parseUnchecked(msg: Buffer): DnsMessage | DnsParseError {
       readName(msg, ownerStart, true)
       const name = nameText
       let data: string
-      if (type === TYPE_A) data = ipv4Text(msg, rdata)
-      else if (type === TYPE_AAAA) data = ipv6Text(msg, rdata)
+      if (type === TYPE_A) data = ipv4ToString(msg, rdata)
+      else if (type === TYPE_AAAA) data = ipv6ToString(msg, rdata)
       else {
         readName(msg, rdata, true)
         data = nameText

@@ -11,7 +11,7 @@ import { answer, dnsQuery, flow } from '../records.ts'
 
 function create(section: Record<string, unknown>) {
   const settings = testSettings('attributes')
-  const processor = attributesProcessorFactory.create(settings, configOf<AttributesConfig>(attributesProcessorFactory, section))
+  const processor = attributesProcessorFactory.create(settings, configOf(attributesProcessorFactory, section))
   return { processor: processor as AttributesProcessor, telemetry: settings.telemetry }
 }
 

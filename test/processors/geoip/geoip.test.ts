@@ -16,7 +16,7 @@ import { writeMmdb } from './mmdb.ts'
 
 function create(section: Partial<GeoIpConfig>) {
   const settings = testSettings('geoip')
-  const processor = geoIpProcessorFactory.create(settings, configOf<GeoIpConfig>(geoIpProcessorFactory, section)) as GeoIpProcessor
+  const processor = geoIpProcessorFactory.create(settings, configOf(geoIpProcessorFactory, section)) as GeoIpProcessor
   return { processor, telemetry: settings.telemetry }
 }
 

@@ -7,7 +7,7 @@ import { configOf, testSettings } from '../../helpers/components.ts'
 import { answer, dnsQuery, flow, http } from '../records.ts'
 
 function create(section: Record<string, unknown> = {}): Processor {
-  return ipTypeProcessorFactory.create(testSettings('iptype'), configOf<IpTypeConfig>(ipTypeProcessorFactory, section))
+  return ipTypeProcessorFactory.create(testSettings('iptype'), configOf(ipTypeProcessorFactory, section))
 }
 
 describe('iptype processor', () => {

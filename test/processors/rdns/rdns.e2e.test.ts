@@ -40,7 +40,7 @@ describe('rdns end to end (knotd, kdig and TCP peers in namespaces; real dns and
   let netflow: NetflowReceiver
   let now = Date.now()
   const settings = testSettings('rdns')
-  const rdns = new RdnsProcessor('rdns', settings.telemetry, configOf<RdnsConfig>(rdnsProcessorFactory, { min_ttl: 0 }), {
+  const rdns = new RdnsProcessor('rdns', settings.telemetry, configOf(rdnsProcessorFactory, { min_ttl: 0 }), {
     now: () => now,
   })
   const dnsOut = new CollectingConsumer()
@@ -56,9 +56,9 @@ describe('rdns end to end (knotd, kdig and TCP peers in namespaces; real dns and
     const counters = standardCounters(settings.telemetry)
     const logger = createLogger('error')
     const stage = [{ id: 'rdns', processor: rdns }]
-    const dnsConfig = configOf<DnsConfig>(dnsReceiverFactory, { ports: [DNS_PORT], flush_interval: '100ms' })
+    const dnsConfig = configOf(dnsReceiverFactory, { ports: [DNS_PORT], flush_interval: '100ms' })
     receivers.push(dnsReceiverFactory.create(testSettings('dns'), dnsConfig, pipelineConsumer(stage, [dnsOut], counters, logger)))
-    netflow = netflowReceiverFactory.create(testSettings('netflow'), configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h' }),
+    netflow = netflowReceiverFactory.create(testSettings('netflow'), configOf(netflowReceiverFactory, { interval: '1h' }),
       pipelineConsumer(stage, [flowOut], counters, logger)) as NetflowReceiver
     receivers.push(netflow)
     await rdns.start()

@@ -17,7 +17,7 @@ const CLIENT = '10.0.0.5'
 function setup(section: Record<string, unknown> = {}) {
   let now = 1_000_000
   const settings = testSettings('rdns')
-  const config = configOf<RdnsConfig>(rdnsProcessorFactory, section)
+  const config = configOf(rdnsProcessorFactory, section)
   const processor = new RdnsProcessor('rdns', settings.telemetry, config, { now: () => now })
   const run = (...records: AnyRecord[]) => processor.process({ records }).records
   const domains = (...records: AnyRecord[]) => run(...records).map((r) => r.attributes['destination.domain'])

@@ -47,7 +47,7 @@ describe('http receiver end to end (nginx in a namespace; curl, wrk and raw sock
   let scratch = ''
   const records: HttpRecord[] = []
   const telemetry = new SelfTelemetry()
-  const config = configOf<HttpConfig>(httpReceiverFactory, { ports: [PORT], flush_interval: '100ms', timeout: '5s' })
+  const config = configOf(httpReceiverFactory, { ports: [PORT], flush_interval: '100ms', timeout: '5s' })
   const receiver = httpReceiverFactory.create({ id: ID, logger: createLogger('warn'), telemetry }, config, {
     consume: (batch: Batch) => { records.push(...(batch.records as HttpRecord[])) },
   })

@@ -1,14 +1,10 @@
 // Many short connections through the real harvest timer: none lost, none counted twice. And a map too small
 // for the traffic: what does not fit is counted as dropped, never silently lost.
 import assert from 'node:assert/strict'
-import type { NetflowConfig } from '../../../src/receivers/netflow/config.ts'
-import { netflowReceiverFactory } from '../../../src/receivers/netflow/factory.ts'
-import type { NetflowReceiver } from '../../../src/receivers/netflow/receiver.ts'
 import type { FlowRecord } from '../../../src/records.ts'
-import type { SelfCounter } from '../../../src/telemetry/self.ts'
-import { CollectingConsumer, configOf, testHost, testSettings } from '../../helpers/components.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
+import { startNetflow } from './harness.ts'
 
 /** Waits until no TCP socket of the host is half-way through a close (the last FIN/ACK exchanges). */
 async function settled(host: TestHost): Promise<void> {
@@ -63,33 +59,25 @@ describe('netflow capacity (real kernel)', function () {
 
   it('counts 100k short connections exactly once each, harvesting every 500 ms', async function () {
     this.timeout(180_000)
-    const consumer = new CollectingConsumer()
-    const settings = testSettings('netflow')
-    const receiver = netflowReceiverFactory.create(
-      // A map that holds all 200k entries even if a loaded machine starves the harvests: this test is about
-      // counting, not capacity.
-      settings, configOf<NetflowConfig>(netflowReceiverFactory, { interval: '500ms', max_flows: 262_144 }), consumer,
-    ) as NetflowReceiver
-    await receiver.start(testHost)
+    // A map that holds all 200k entries even if a loaded machine starves the harvests: this test is about
+    // counting, not capacity.
+    const { receiver, flows, dropped } = await startNetflow({ interval: '500ms', max_flows: 262_144 })
     try {
       const { clientPid, serverPid, clientSide, serverSide } = await connections(client, server, 7100, 100_000, 8)
       await receiver.shutdown() // the final harvest
-      const flows = consumer.records.filter((r): r is FlowRecord => r.kind === 'flow')
-      const dropped = settings.telemetry.get('netlens.records.dropped') as SelfCounter | undefined
-      const drops = (reason: string) => dropped?.value({ component: 'netflow', reason }) ?? 0
-      assert.equal(drops('flow_map_full') + drops('owner_map_full'), 0, 'the maps were large enough')
+      assert.equal(dropped('flow_map_full') + dropped('owner_map_full'), 0, 'the maps were large enough')
       // The kernel may skip a tracing program that a softirq interrupts on the same CPU; every skipped run is
       // reported as a drop, so the count can fall short by what was reported. Beyond that, runs of this test have
       // shown one unexplained missing event in a few hundred thousand (no counter moved): allowed here, and
       // tracked as open in issue 3 until its cause is found.
-      const missed = drops('bpf_recursion') + drops('flow_insert_failed')
+      const missed = dropped('bpf_recursion') + dropped('flow_insert_failed')
       for (const side of [clientSide, serverSide]) {
-        const { established, closed } = totals(flows, side)
+        const { established, closed } = totals(flows(), side)
         assert.ok(established <= 100_000 && closed <= 100_000, `never counted twice (${established}, ${closed})`)
         const short = 200_000 - established - closed
         assert.ok(short <= missed + 1, `${side.direction} side short by ${short} with ${missed} reported`)
       }
-      const attributed = flows.filter((r) => r.pid === clientPid || r.pid === serverPid).reduce((n, r) => n + r.established, 0)
+      const attributed = flows().filter((r) => r.pid === clientPid || r.pid === serverPid).reduce((n, r) => n + r.established, 0)
       assert.ok(attributed >= 199_000, `connections carry their process (${attributed} of 200000)`)
     } finally {
       await receiver.shutdown()
@@ -97,33 +85,21 @@ describe('netflow capacity (real kernel)', function () {
   })
 
   it('harvests early once the map is half full, without waiting for the interval', async function () {
-    const consumer = new CollectingConsumer()
-    const settings = testSettings('netflow')
-    const receiver = netflowReceiverFactory.create(
-      settings, configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h', max_flows: 4096 }), consumer,
-    ) as NetflowReceiver
-    await receiver.start(testHost)
+    const { receiver, consumer, flows, dropped } = await startNetflow({ interval: '1h', max_flows: 4096 })
     try {
       // 1200 connections leave 2400 entries: over half of the map, far from full. Only the fill check harvests.
       const { clientSide } = await connections(client, server, 7300, 1200, 1)
       for (let i = 0; i < 100 && consumer.batches.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
       assert.ok(consumer.batches.length > 0, 'a harvest came before the 1 h interval')
-      const flows = consumer.records.filter((r): r is FlowRecord => r.kind === 'flow')
-      assert.ok(totals(flows, clientSide).closed > 0, 'closed flows reported, so their entries were freed')
-      const dropped = settings.telemetry.get('netlens.records.dropped') as SelfCounter | undefined
-      assert.equal(dropped?.value({ component: 'netflow', reason: 'flow_map_full' }) ?? 0, 0)
+      assert.ok(totals(flows(), clientSide).closed > 0, 'closed flows reported, so their entries were freed')
+      assert.equal(dropped('flow_map_full'), 0)
     } finally {
       await receiver.shutdown()
     }
   })
 
   it('counts what does not fit in a full flow map as dropped', async () => {
-    const consumer = new CollectingConsumer()
-    const settings = testSettings('netflow')
-    const receiver = netflowReceiverFactory.create(
-      settings, configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h', max_flows: 16 }), consumer,
-    ) as NetflowReceiver
-    await receiver.start(testHost)
+    const { receiver, flows, dropped } = await startNetflow({ interval: '1h', max_flows: 16 })
     // 100 connections held open: 200 sockets, none of which a harvest can free.
     const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, 7400, 100, 0])
     await printed(serverPeer, 'ready')
@@ -131,12 +107,10 @@ describe('netflow capacity (real kernel)', function () {
     try {
       await printed(clientPeer, 'held')
       receiver.harvest()
-      const flows = consumer.records.filter((r): r is FlowRecord => r.kind === 'flow')
-      const reported = totals(flows, { address: client.ipv4, direction: 'outgoing' }).established +
-        totals(flows, { address: server.ipv4, direction: 'incoming' }).established
+      const reported = totals(flows(), { address: client.ipv4, direction: 'outgoing' }).established +
+        totals(flows(), { address: server.ipv4, direction: 'incoming' }).established
       assert.ok(reported <= 16, `at most the map's 16 entries were reported (${reported})`)
-      const dropped = settings.telemetry.get('netlens.records.dropped') as SelfCounter
-      assert.ok(dropped.value({ component: 'netflow', reason: 'flow_map_full' }) >= 200 - 16, 'the rest were counted')
+      assert.ok(dropped('flow_map_full') >= 200 - 16, 'the rest were counted')
     } finally {
       clientPeer.stdin!.end()
       serverPeer.stdin!.end()

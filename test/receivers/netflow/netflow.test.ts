@@ -1,13 +1,10 @@
 // netflow against the real kernel: peers in two network namespaces move exact byte counts; the receiver must
 // report exactly those bytes, connections, directions and processes.
 import assert from 'node:assert/strict'
-import { netflowReceiverFactory } from '../../../src/receivers/netflow/factory.ts'
-import type { NetflowConfig } from '../../../src/receivers/netflow/config.ts'
-import type { NetflowReceiver } from '../../../src/receivers/netflow/receiver.ts'
 import type { FlowRecord } from '../../../src/records.ts'
-import { CollectingConsumer, configOf, testHost, testSettings } from '../../helpers/components.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
+import { startNetflow, type NetflowHarness } from './harness.ts'
 
 /** Sums the records of one process (several harvests may split its activity). */
 function sumFor(records: FlowRecord[], pid: number) {
@@ -23,25 +20,21 @@ function sumFor(records: FlowRecord[], pid: number) {
 describe('netflow receiver (real kernel, network namespaces)', function () {
   let client: TestHost
   let server: TestHost
-  let receiver: NetflowReceiver
-  let consumer: CollectingConsumer
+  let netflow: NetflowHarness
 
   before(async () => {
     client = createTestHost()
     server = createTestHost()
-    consumer = new CollectingConsumer()
-    const config = configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h' })
-    receiver = netflowReceiverFactory.create(testSettings('netflow'), config, consumer) as NetflowReceiver
-    await receiver.start(testHost)
+    netflow = await startNetflow({ interval: '1h' })
   })
 
   after(async () => {
-    await receiver?.shutdown()
+    await netflow?.receiver.shutdown()
     client?.destroy()
     server?.destroy()
   })
 
-  const flows = () => consumer.records.filter((r): r is FlowRecord => r.kind === 'flow')
+  const flows = () => netflow.flows()
 
   for (const family of ['ipv4', 'ipv6'] as const) {
     it(`TCP over ${family}: exact payload bytes, connections, direction and processes`, async () => {
@@ -50,15 +43,15 @@ describe('netflow receiver (real kernel, network namespaces)', function () {
       const port = family === 'ipv4' ? 7001 : 7002
       const serverAddress = family === 'ipv4' ? server.ipv4 : server.ipv6
       const clientAddress = family === 'ipv4' ? client.ipv4 : client.ipv6
-      receiver.harvest()
-      consumer.batches.length = 0
+      netflow.receiver.harvest()
+      netflow.consumer.batches.length = 0
 
       const serverPeer = runPeer(server, ['tcp-server', serverAddress, port, sent, answered])
       await printed(serverPeer, 'ready')
       const clientPeer = runPeer(client, ['tcp-client', serverAddress, port, sent, answered])
       await Promise.all([exited(clientPeer), exited(serverPeer)])
       await new Promise((r) => setTimeout(r, 200)) // the last FIN/ACK exchange after both processes exited
-      receiver.harvest()
+      netflow.receiver.harvest()
 
       const c = sumFor(flows(), clientPeer.pid!)
       assert.deepEqual([c.bytesSent, c.bytesReceived, c.established, c.closed], [sent, answered, 1, 1])
@@ -85,14 +78,14 @@ describe('netflow receiver (real kernel, network namespaces)', function () {
         const port = (family === 'ipv4' ? 7003 : 7004) + (mode === 'udp-client' ? 0 : 10)
         const serverAddress = family === 'ipv4' ? server.ipv4 : server.ipv6
         const clientAddress = family === 'ipv4' ? client.ipv4 : client.ipv6
-        receiver.harvest()
-        consumer.batches.length = 0
+        netflow.receiver.harvest()
+        netflow.consumer.batches.length = 0
 
         const serverPeer = runPeer(server, ['udp-server', serverAddress, port, sent, answered])
         await printed(serverPeer, 'ready')
         const clientPeer = runPeer(client, [mode, serverAddress, port, sent, answered])
         await Promise.all([exited(clientPeer), exited(serverPeer)])
-        receiver.harvest()
+        netflow.receiver.harvest()
 
         const c = sumFor(flows(), clientPeer.pid!)
         assert.deepEqual([c.bytesSent, c.bytesReceived], [sent, answered])

@@ -1,37 +1,27 @@
 // Retransmits and RTT as netlens reports them, against the kernel's own accounting (nstat, ss) for the same traffic.
 import assert from 'node:assert/strict'
-import type { NetflowConfig } from '../../../src/receivers/netflow/config.ts'
-import { netflowReceiverFactory } from '../../../src/receivers/netflow/factory.ts'
-import type { NetflowReceiver } from '../../../src/receivers/netflow/receiver.ts'
-import type { FlowRecord } from '../../../src/records.ts'
-import { CollectingConsumer, configOf, testHost, testSettings } from '../../helpers/components.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
+import { startNetflow, type NetflowHarness } from './harness.ts'
 
 describe('netflow TCP quality (real kernel)', function () {
   let client: TestHost
   let server: TestHost
-  let receiver: NetflowReceiver
-  let consumer: CollectingConsumer
+  let netflow: NetflowHarness
 
   before(async () => {
     client = createTestHost()
     server = createTestHost()
-    consumer = new CollectingConsumer()
-    receiver = netflowReceiverFactory.create(
-      testSettings('netflow'), configOf<NetflowConfig>(netflowReceiverFactory, { interval: '1h' }), consumer,
-    ) as NetflowReceiver
-    await receiver.start(testHost)
+    netflow = await startNetflow({ interval: '1h' })
   })
 
   after(async () => {
-    await receiver?.shutdown()
+    await netflow?.receiver.shutdown()
     client?.destroy()
     server?.destroy()
   })
 
-  const flowsOf = (pid: number) =>
-    consumer.records.filter((r): r is FlowRecord => r.kind === 'flow' && r.pid === pid)
+  const flowsOf = (pid: number) => netflow.flows().filter((r) => r.pid === pid)
 
   it('counts retransmitted segments as the kernel does (3 % loss on the receiver ingress)', async () => {
     const port = 7005
@@ -51,7 +41,7 @@ describe('netflow TCP quality (real kernel)', function () {
     const clientPeer = runPeer(client, ['tcp-client', server.ipv4, port, bytes, 0])
     await Promise.all([exited(clientPeer), exited(serverPeer)])
     await new Promise((r) => setTimeout(r, 300))
-    receiver.harvest()
+    netflow.receiver.harvest()
     const kernel = retransSegs() - before
     const reported = flowsOf(clientPeer.pid!).reduce((sum, r) => sum + r.retransmits, 0)
     assert.ok(kernel > 50, `the loss rule caused retransmits (kernel counted ${kernel})`)
@@ -70,7 +60,7 @@ describe('netflow TCP quality (real kernel)', function () {
     const match = /\brtt:([\d.]+)\/([\d.]+)/.exec(ss)
     assert.ok(match, `ss output has rtt: ${ss}`)
     const [ssRttUs, ssVarUs] = [Number(match[1]) * 1000, Number(match[2]) * 1000]
-    receiver.harvest()
+    netflow.receiver.harvest()
     const sample = flowsOf(pinger.pid!).at(-1)
     assert.ok(sample?.rttUs, 'netlens has an RTT sample')
     assert.ok(Math.abs(sample.rttUs - ssRttUs) <= ssRttUs * 0.1, `rtt netlens ${sample.rttUs}µs vs ss ${ssRttUs}µs`)
