@@ -119,7 +119,6 @@ static __always_inline void sample_tcp(const struct sock *sk, struct netflow_sta
 	stats->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	stats->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
 	stats->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	stats->last_seen_ns = bpf_ktime_get_boot_ns();
 }
 
 /* The kernel skips a tracing program that is already running on the CPU (a softirq interrupting it in process
@@ -190,12 +189,19 @@ static __always_inline void on_transfer(const struct sock *sk, int ret, int flag
 	if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP)
 		return;
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
-	record_owner(sk, cookie);
-	if (protocol != IPPROTO_TCP)
-		return; /* UDP bytes are counted per peer at packet level */
-	struct netflow_stats *stats = tcp_flow(sk, cookie);
-	if (!stats)
+	if (protocol != IPPROTO_TCP) {
+		record_owner(sk, cookie); /* UDP bytes are counted per peer at packet level */
 		return;
+	}
+	struct netflow_stats *stats = tcp_flow(sk, cookie);
+	if (!stats) {
+		record_owner(sk, cookie);
+		return;
+	}
+	if (!stats->owner_recorded) {
+		record_owner(sk, cookie);
+		stats->owner_recorded = 1;
+	}
 	if (sent)
 		__sync_fetch_and_add(&stats->bytes_sent, ret);
 	else
@@ -285,16 +291,25 @@ static __always_inline void on_udp_packet(struct __sk_buff *skb, bool egress)
 		__sync_fetch_and_add(&stats->bytes_sent, payload);
 	else
 		__sync_fetch_and_add(&stats->bytes_received, payload);
-	stats->last_seen_ns = bpf_ktime_get_boot_ns();
 	return;
 unparsed:
 	count(NETFLOW_UDP_UNPARSED);
 }
 
+/* These run for every packet of every socket: TCP (counted by the tracepoints) leaves at the socket's protocol,
+ * without reading the packet. */
+static __always_inline bool udp_socket(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	return sk && sk->protocol == IPPROTO_UDP;
+}
+
 SEC("cgroup_skb/egress")
 int netflow_udp_egress(struct __sk_buff *skb)
 {
-	if (skb->sk)
+	if (udp_socket(skb))
 		on_udp_packet(skb, true);
 	return 1;
 }
@@ -302,7 +317,7 @@ int netflow_udp_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int netflow_udp_ingress(struct __sk_buff *skb)
 {
-	if (skb->sk)
+	if (udp_socket(skb))
 		on_udp_packet(skb, false);
 	return 1;
 }

@@ -26,7 +26,6 @@ enum flow_state {
 struct netflow_stats {
 	__u64 bytes_sent;
 	__u64 bytes_received;
-	__u64 last_seen_ns; /* bpf_ktime_get_boot_ns() */
 	__u32 total_retrans; /* tcp_sock.total_retrans: retransmitted segments, as `ss -ti` and nstat count them */
 	__u32 srtt_us;
 	__u32 rttvar_us;
@@ -35,8 +34,9 @@ struct netflow_stats {
 	__u8 protocol;    /* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 local_addr[16];
 	__u8 direction; /* enum flow_direction */
-	__u8 state;     /* enum flow_state bits */
-	__u8 _pad[6];
+	__u8 state;     /* enum flow_state bits, written only by the state and close programs */
+	__u8 owner_recorded; /* its own byte: set from process context while softirqs may update `state` */
+	__u8 _pad[5];
 };
 
 /* Who owns a socket: set in process context (connect, send, recv), joined with flows by cookie in user space. */

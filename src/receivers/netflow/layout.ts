@@ -5,7 +5,7 @@ import { ipv4ToString, ipv6ToString, isIpv4Mapped } from '../../net/address.ts'
 import type { Family } from '../../records.ts'
 
 export const KEY_SIZE = 32
-export const STATS_SIZE = 64
+export const STATS_SIZE = 56
 export const OWNER_SIZE = 32
 
 const AF_INET = 2
@@ -22,8 +22,8 @@ export const FLOWS_CREATED = 3
 
 /** Offsets in struct netflow_stats. */
 export const Stats = {
-  BYTES_SENT: 0, BYTES_RECEIVED: 8, TOTAL_RETRANS: 24, SRTT_US: 28, RTTVAR_US: 32, LOCAL_PORT: 36, FAMILY: 38,
-  PROTOCOL: 39, LOCAL_ADDR: 40, DIRECTION: 56, STATE: 57,
+  BYTES_SENT: 0, BYTES_RECEIVED: 8, TOTAL_RETRANS: 16, SRTT_US: 20, RTTVAR_US: 24, LOCAL_PORT: 28, FAMILY: 30,
+  PROTOCOL: 31, LOCAL_ADDR: 32, DIRECTION: 48, STATE: 49,
 } as const
 
 /** A u64 counter as a Number (exact below 2^53: years of traffic on one flow). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { FlowTracker } from '../../../src/receivers/netflow/flow-tracker.ts'
-import { FlowDirection, FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY_SIZE, OWNER_SIZE, STATS_SIZE } from '../../../src/receivers/netflow/layout.ts'
+import { FlowDirection, FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY_SIZE, OWNER_SIZE, Stats, STATS_SIZE } from '../../../src/receivers/netflow/layout.ts'
 
 // Builders for map contents laid out as bpf/netflow.h says.
 interface FakeFlow {
@@ -16,17 +16,17 @@ function flows(list: FakeFlow[]) {
     k.writeBigUInt64LE(f.cookie, 0)
     Buffer.from(f.remote).copy(k, 8)
     k.writeUInt16LE(f.remotePort, 24)
-    v.writeBigUInt64LE(BigInt(f.sent ?? 0), 0)
-    v.writeBigUInt64LE(BigInt(f.received ?? 0), 8)
-    v.writeUInt32LE(f.retrans ?? 0, 24)
-    v.writeUInt32LE(f.srtt ?? 0, 28)
-    v.writeUInt32LE(f.rttvar ?? 0, 32)
-    v.writeUInt16LE(f.localPort, 36)
-    v.writeUInt8(f.local.length === 4 ? 2 : 10, 38)
-    v.writeUInt8(f.protocol, 39)
-    Buffer.from(f.local).copy(v, 40)
-    v.writeUInt8(f.direction ?? 0, 56)
-    v.writeUInt8(f.state ?? 0, 57)
+    v.writeBigUInt64LE(BigInt(f.sent ?? 0), Stats.BYTES_SENT)
+    v.writeBigUInt64LE(BigInt(f.received ?? 0), Stats.BYTES_RECEIVED)
+    v.writeUInt32LE(f.retrans ?? 0, Stats.TOTAL_RETRANS)
+    v.writeUInt32LE(f.srtt ?? 0, Stats.SRTT_US)
+    v.writeUInt32LE(f.rttvar ?? 0, Stats.RTTVAR_US)
+    v.writeUInt16LE(f.localPort, Stats.LOCAL_PORT)
+    v.writeUInt8(f.local.length === 4 ? 2 : 10, Stats.FAMILY)
+    v.writeUInt8(f.protocol, Stats.PROTOCOL)
+    Buffer.from(f.local).copy(v, Stats.LOCAL_ADDR)
+    v.writeUInt8(f.direction ?? 0, Stats.DIRECTION)
+    v.writeUInt8(f.state ?? 0, Stats.STATE)
   })
   return { keys, values, count: list.length }
 }
