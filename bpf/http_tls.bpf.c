@@ -2,9 +2,10 @@
 /* HTTPS through OpenSSL: uprobes on SSL_write/SSL_read (and their _ex variants) in libssl copy the start of each
  * call's plaintext into a ring buffer, where src/receivers/http reads it with the same HTTP/1.x parser as captured
  * packets. The entry probe remembers the buffer per thread; the return probe knows how many bytes moved and copies
- * at most HTTP_TLS_MAX_DATA of them. The socket is learnt from the read/write syscall the call makes on its fd
- * (syscall tracepoints, only while a thread is inside a call) and cached per SSL*, since a call served from
- * OpenSSL's own buffer makes none. Programs that statically link their TLS library (Go, Node, Java) are not seen. */
+ * at most HTTP_TLS_MAX_DATA of them. The socket is learnt from the socket I/O the call makes (tp_btf on
+ * sock_send_length / sock_recv_length, which fire only for socket I/O and hand over the struct sock itself, so no
+ * program runs on the node's other read/write syscalls) and cached per SSL*, since a call served from OpenSSL's
+ * own buffer makes none. Programs that statically link their TLS library (Go, Node, Java) are not seen. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -14,8 +15,6 @@
 
 #define AF_INET 2
 #define AF_INET6 10
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -56,7 +55,7 @@ static __always_inline int enter(void *ssl, const void *buf, void *size_out, __u
 	__u64 id = bpf_get_current_pid_tgid();
 	struct http_tls_call call = {
 		.ssl = (__u64)ssl, .buf = (__u64)buf, .size_out = (__u64)size_out, .enter_ns = bpf_ktime_get_ns(),
-		.fd = -1, .direction = direction,
+		.direction = direction,
 	};
 
 	if (bpf_map_update_elem(&http_tls_calls, &id, &call, BPF_ANY))
@@ -90,49 +89,36 @@ int BPF_KPROBE(http_tls_read_ex_enter, void *ssl, void *buf, __u64 num, void *re
 	return enter(ssl, buf, readbytes, HTTP_TLS_READ);
 }
 
-/* The fd of the first read/write syscall inside an SSL call is the connection's socket. */
-static __always_inline int saw_fd(struct trace_event_raw_sys_enter *ctx)
+/* The first socket a thread sends or receives on inside an SSL call is the connection's. */
+static __always_inline void saw_socket(struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct http_tls_call *call = bpf_map_lookup_elem(&http_tls_calls, &id);
 
-	if (call && call->fd < 0)
-		call->fd = (__s32)ctx->args[0];
+	if (call && !call->sk)
+		call->sk = (__u64)sk;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(http_tls_sock_send, struct sock *sk, int ret, int flags)
+{
+	saw_socket(sk);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int http_tls_sys_write(struct trace_event_raw_sys_enter *ctx) { return saw_fd(ctx); }
-
-SEC("tracepoint/syscalls/sys_enter_read")
-int http_tls_sys_read(struct trace_event_raw_sys_enter *ctx) { return saw_fd(ctx); }
-
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int http_tls_sys_sendto(struct trace_event_raw_sys_enter *ctx) { return saw_fd(ctx); }
-
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int http_tls_sys_recvfrom(struct trace_event_raw_sys_enter *ctx) { return saw_fd(ctx); }
-
-/* Addresses of the socket behind `fd` in the current task; family 0 when it is not an IP socket. */
-static __always_inline void resolve_socket(__s32 fd, struct http_tls_socket *out)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(http_tls_sock_recv, struct sock *sk, int ret, int flags)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-	struct file *file = 0;
+	saw_socket(sk);
+	return 0;
+}
 
-	out->fd = fd;
-	if (fd < 0 || (unsigned int)fd >= max_fds)
-		return;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return;
-	struct socket *sock = (struct socket *)BPF_CORE_READ(file, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+/* Addresses of the socket; family 0 when it is not an IP socket. */
+static __always_inline void resolve_socket(struct sock *sk, struct http_tls_socket *out)
+{
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
+	out->fd = -1;
 	out->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	out->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET) {
@@ -180,8 +166,8 @@ int BPF_KRETPROBE(http_tls_return, int ret)
 		return 0;
 	}
 	__builtin_memset(&event->socket, 0, sizeof(event->socket));
-	if (saved.fd >= 0) {
-		resolve_socket(saved.fd, &event->socket);
+	if (saved.sk) {
+		resolve_socket((struct sock *)saved.sk, &event->socket);
 		bpf_map_update_elem(&http_tls_sockets, &key, &event->socket, BPF_ANY);
 	} else {
 		struct http_tls_socket *known = bpf_map_lookup_elem(&http_tls_sockets, &key);

@@ -23,12 +23,12 @@ struct http_tls_call {
 	__u64 buf;
 	__u64 size_out; /* the _ex variants' size_t *written / *readbytes; 0 for SSL_read/SSL_write */
 	__u64 enter_ns; /* bpf_ktime_get_ns() at entry: when a write's bytes were handed to OpenSSL */
-	__s32 fd;       /* the socket a read/write syscall used during the call; -1 when none happened */
+	__u64 sk;       /* the struct sock the call sent or received on; 0 when it moved no data on a socket */
 	__u8 direction;
-	__u8 _pad[3];
+	__u8 _pad[7];
 };
 
-/* The socket behind an SSL*, learnt from a syscall made inside one of its calls. */
+/* The socket behind an SSL*, learnt from socket I/O made inside one of its calls. */
 struct http_tls_socket_key {
 	__u64 ssl;
 	__u32 tgid;
@@ -38,7 +38,7 @@ struct http_tls_socket_key {
 struct http_tls_socket {
 	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
-	__s32 fd;
+	__s32 fd;         /* always -1: the socket is known by its struct sock, not by a descriptor */
 	__u16 local_port; /* host order */
 	__u16 remote_port;
 	__u8 family; /* AF_INET / AF_INET6; 0 when the fd was not an IP socket */

@@ -28,7 +28,7 @@ export interface TlsEvent {
   /** Bytes the call moved; `data` holds the first of them (at most TLS_MAX_DATA). */
   length: number
   data: Buffer
-  /** Undefined when no syscall revealed the fd yet, or the fd is not an IP socket. */
+  /** Undefined while no socket I/O inside a call has shown the socket yet, or when it is not an IP socket. */
   socket: TlsSocket | undefined
 }
 

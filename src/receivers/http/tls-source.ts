@@ -1,5 +1,5 @@
 // The HTTPS source: loads bpf/http_tls.bpf.c, puts its uprobes on libssl's SSL_write/SSL_read (+ _ex) and
-// SSL_free for every process (pid -1, so processes started later are covered too), its syscall tracepoints on,
+// SSL_free for every process (pid -1, so processes started later are covered too), its socket tracepoints on,
 // and hands decoded events to `onEvent` from a RingReader (then calls `afterBatch`). Kernel-side losses are read
 // as counter deltas.
 import { recordsOf } from '../../native/frames.ts'
@@ -17,7 +17,8 @@ const UPROBES: Array<{ program: string; functionName: string; retprobe: boolean 
   { program: 'http_tls_return', functionName: 'SSL_read_ex', retprobe: true },
   { program: 'http_tls_free', functionName: 'SSL_free', retprobe: false },
 ]
-const TRACEPOINTS = ['http_tls_sys_write', 'http_tls_sys_read', 'http_tls_sys_sendto', 'http_tls_sys_recvfrom']
+/** Socket I/O inside an SSL call names the connection's socket (tp_btf: no program on other syscalls). */
+const TRACEPOINTS = ['http_tls_sock_send', 'http_tls_sock_recv']
 
 export class TlsSource {
   private readonly object: BpfObject
