@@ -10,7 +10,7 @@ interface TelemetrySection {
   health_check: { endpoint: string }
 }
 
-const telemetrySchema: Schema<TelemetrySection> = {
+export const telemetrySchema: Schema<TelemetrySection> = {
   logs: {
     level: {
       doc: 'Minimum level of the agent log lines on stderr.',
