@@ -1,10 +1,13 @@
-// `${env:VAR}` / `${env:VAR:-default}` substitution in the string values of a parsed config, `$$` for a literal `$`
-// (the Collector's confmap syntax). It runs on values after YAML parsing, so a variable can never inject structure;
+// `${env:VAR}` / `${env:VAR:-default}` and `${file:PATH}` substitution in the string values of a parsed config, `$$`
+// for a literal `$` (the Collector's confmap syntax; `file:` reads a secret such as a header value from a mounted
+// file, without its trailing newline). It runs on values after YAML parsing, so a variable can never inject structure;
 // a value that is exactly one reference takes the variable's YAML type (`map_size: ${env:N}` gives a number).
+import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 
 const REFERENCE = /\$\$|\$\{([^}]*)\}/g
 const ENV_REFERENCE = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s
+const FILE_REFERENCE = /^file:(.+)$/s
 
 export interface SubstitutionProblem {
   path: string[]
@@ -38,10 +41,20 @@ function substituteString(text: string, env: Env, problems: SubstitutionProblem[
   const expanded = text.replace(REFERENCE, (whole: string, body: string | undefined) => {
     if (whole === '$$') return '$'
     references++
+    const file = FILE_REFERENCE.exec(body ?? '')
+    if (file) {
+      try {
+        return readFileSync(file[1] as string, 'utf8').replace(/\r?\n$/, '')
+      } catch (error) {
+        failed = true
+        problems.push({ path, message: `cannot read ${file[1]} for \${file:...}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` })
+        return whole
+      }
+    }
     const match = ENV_REFERENCE.exec(body ?? '')
     if (!match) {
       failed = true
-      problems.push({ path, message: `unsupported reference "${whole}" (expected \${env:NAME} or \${env:NAME:-default}; write $$ for a literal $)` })
+      problems.push({ path, message: `unsupported reference "${whole}" (expected \${env:NAME}, \${env:NAME:-default} or \${file:PATH}; write $$ for a literal $)` })
       return whole
     }
     const name = match[1] as string

@@ -61,7 +61,7 @@ export function renderConfigDoc(registry: readonly Factory[] = factories): strin
     'netlens reads the OpenTelemetry Collector\'s YAML layout: `receivers`, `processors` and `exporters` sections hold',
     'component instances named `type` or `type/name`, and `service::pipelines::<name>` lists which of them are wired',
     'together (`receivers`, `processors` in order, `exporters`). A processor named in several pipelines is one shared',
-    'instance. Values may use `${env:NAME}` or `${env:NAME:-default}`; `$$` is a literal `$`. Durations are written',
+    'instance. Values may use `${env:NAME}`, `${env:NAME:-default}` or `${file:PATH}`; `$$` is a literal `$`. Durations are written',
     'like `500ms`, `10s`, `1m`. `netlens validate --config FILE` checks a file against everything below.',
     '',
     '## service',

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import convict from 'convict'
 import { parseByteSize, parseDuration, parseEndpoint } from '../../src/config/formats.ts'
 import { substituteEnv, type SubstitutionProblem } from '../../src/config/env.ts'
@@ -62,6 +65,19 @@ describe('environment substitution', () => {
     assert.deepEqual(run({ n: '${env:N}', t: '${env:T}', s: '${env:S}' }, { N: '42', T: 'true', S: 'hello' }).value, { n: 42, t: true, s: 'hello' })
   })
 
+  it('reads ${file:PATH} without its trailing newline, and names a file it cannot read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlens-file-ref-'))
+    try {
+      writeFileSync(join(dir, 'token'), 'Bearer s3cret\n')
+      const { value, problems } = run({ headers: { authorization: `\${file:${join(dir, 'token')}}` } }, {})
+      assert.deepEqual([value, problems], [{ headers: { authorization: 'Bearer s3cret' } }, []])
+      const missing = run({ a: `\${file:${join(dir, 'nope')}}` }, {})
+      assert.deepEqual(missing.problems, [{ path: ['a'], message: `cannot read ${join(dir, 'nope')} for \${file:...}: ENOENT` }])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('uses the default for an empty variable only when one is given', () => {
     assert.deepEqual(run({ a: '${env:E:-d}', b: 'x${env:E}y' }, { E: '' }).value, { a: 'd', b: 'xy' })
   })
@@ -70,7 +86,7 @@ describe('environment substitution', () => {
     const { problems } = run({ a: { b: '${env:MISSING}' }, c: '${HOME}' }, {})
     assert.deepEqual(problems, [
       { path: ['a', 'b'], message: 'environment variable MISSING is not set (use ${env:MISSING:-default} for a default)' },
-      { path: ['c'], message: 'unsupported reference "${HOME}" (expected ${env:NAME} or ${env:NAME:-default}; write $$ for a literal $)' },
+      { path: ['c'], message: 'unsupported reference "${HOME}" (expected ${env:NAME}, ${env:NAME:-default} or ${file:PATH}; write $$ for a literal $)' },
     ])
   })
 })
