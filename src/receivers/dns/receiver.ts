@@ -97,7 +97,6 @@ export class DnsReceiver implements Receiver {
     const records = this.tracker.collect(horizonNs)
     if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
     if (records.length === 0) return
-    this.telemetry.received(records.length)
     this.next.consume({ records })
   }
 

@@ -32,9 +32,6 @@ export class DnsTelemetry {
     this.dropped(`parse_error`)
   }
 
-  received(count: number): void {
-    this.standard.received.add(count, { component: this.component })
-  }
 
   retransmitted(count: number): void {
     this.retransmits.add(count, { component: this.component })

@@ -129,7 +129,6 @@ export class HttpReceiver implements Receiver {
     if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
     if (this.tlsSource) for (const { reason, count } of this.tlsSource.takeDrops()) this.telemetry.dropped(reason, count)
     if (records.length === 0) return
-    this.telemetry.received(records.length)
     this.next.consume({ records })
   }
 

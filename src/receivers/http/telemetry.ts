@@ -27,7 +27,4 @@ export class HttpTelemetry {
     this.dropped('parse_error')
   }
 
-  received(count: number): void {
-    this.standard.received.add(count, { component: this.component })
-  }
 }

@@ -102,8 +102,6 @@ describe('dns receiver end to end (knotd in a namespace, kdig from the root name
     ].sort())
 
     const dropped = telemetry.get('netlens.records.dropped') as SelfCounter
-    const received = telemetry.get('netlens.records.received') as SelfCounter
-    assert.equal(received.value({ component: 'dns/e2e' }), records.length)
     for (const reason of ['parse_error', 'unmatched_response', 'duplicate', 'capture_ring_full', 'capture_queue_full', 'tcp_desync']) {
       assert.equal(dropped.value({ component: 'dns/e2e', reason }), 0, reason)
     }
