@@ -1,5 +1,7 @@
 #include "batch_sink.h"
 
+#include <algorithm>
+
 #include <cstdlib>
 
 namespace netlens {
@@ -73,6 +75,47 @@ void BatchSink::close() {
   released_ = true;
   counters_->closed = true;
   tsfn_.Release();
+}
+
+BatchBuilder::BatchBuilder(size_t capacity)
+    : data_(static_cast<uint8_t*>(std::malloc(capacity))), capacity_(data_ ? capacity : 0) {}
+
+BatchBuilder::~BatchBuilder() { std::free(data_); }
+
+uint8_t* BatchBuilder::claim(size_t size, BatchSink& sink) {
+  if (count_ > 0 && length_ + size > capacity_) flush(sink);
+  if (data_ == nullptr || length_ + size > capacity_) {
+    size_t capacity = std::max(capacity_, length_ + size);
+    void* grown = std::realloc(data_, capacity);
+    if (grown == nullptr) {
+      sink.countLost(1);
+      return nullptr;
+    }
+    data_ = static_cast<uint8_t*>(grown);
+    capacity_ = capacity;
+  }
+  if (count_ == 0) oldest_ = std::chrono::steady_clock::now();
+  uint8_t* room = data_ + length_;
+  length_ += size;
+  count_++;
+  return room;
+}
+
+void BatchBuilder::flush(BatchSink& sink) {
+  if (count_ == 0) return;
+  uint8_t* full = data_;
+  size_t length = length_;
+  uint32_t count = count_;
+  data_ = static_cast<uint8_t*>(std::malloc(capacity_));  // nullptr is retried by the next claim()
+  length_ = 0;
+  count_ = 0;
+  sink.deliver(full, length, count);
+}
+
+void BatchBuilder::discard(BatchSink& sink) {
+  if (count_ > 0) sink.countLost(count_);
+  length_ = 0;
+  count_ = 0;
 }
 
 }  // namespace netlens

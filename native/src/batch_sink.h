@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -44,6 +45,33 @@ class BatchSink {
   Tsfn tsfn_;
   uint32_t maxQueued_;
   bool released_ = false;
+};
+
+// The batch a native thread fills between hand-overs: the caller frames each record in the room claim() gives,
+// flush() hands the buffer to the sink and starts a new one.
+class BatchBuilder {
+ public:
+  explicit BatchBuilder(size_t capacity);
+  ~BatchBuilder();
+  BatchBuilder(const BatchBuilder&) = delete;
+  BatchBuilder& operator=(const BatchBuilder&) = delete;
+
+  // Room for one record of `size` bytes, flushing to `sink` first when it does not fit; nullptr when memory ran
+  // out (the record is counted as lost).
+  uint8_t* claim(size_t size, BatchSink& sink);
+  void flush(BatchSink& sink);
+  // Closing: the records not handed over are counted as lost.
+  void discard(BatchSink& sink);
+  uint32_t count() const { return count_; }
+  // How long the oldest record has waited.
+  std::chrono::steady_clock::duration age() const { return std::chrono::steady_clock::now() - oldest_; }
+
+ private:
+  uint8_t* data_;
+  size_t capacity_;
+  size_t length_ = 0;
+  uint32_t count_ = 0;
+  std::chrono::steady_clock::time_point oldest_;
 };
 
 }  // namespace netlens

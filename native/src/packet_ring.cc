@@ -123,25 +123,22 @@ void PacketRing::open(Napi::Env env, const Napi::Object& options) {
   }
   wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wakeFd_ < 0) throw errnoError(env, errno, "eventfd");
-  batchCapacity_ = blockSize_;
-  batch_ = static_cast<uint8_t*>(std::malloc(batchCapacity_));
-  if (batch_ == nullptr) throw errnoError(env, ENOMEM, "malloc(packet batch)");
+  batch_ = std::make_unique<BatchBuilder>(blockSize_);
 }
 
 void PacketRing::run() {
   pollfd fds[2] = {{socket_, POLLIN | POLLERR, 0}, {wakeFd_, POLLIN, 0}};
   while (!stopping_) {
     int timeout = kIdlePollMs;
-    if (batchCount_ > 0) {
-      auto age = std::chrono::steady_clock::now() - oldest_;
-      timeout = std::max<int>(0, std::chrono::duration_cast<std::chrono::milliseconds>(maxBatchDelay_ - age).count());
+    if (batch_->count() > 0) {
+      timeout = std::max<int>(0, std::chrono::duration_cast<std::chrono::milliseconds>(maxBatchDelay_ - batch_->age()).count());
     }
     // The block walk comes first: poll() on a TPACKET_V3 socket reports readable only for a block the kernel
     // retired after the last walk.
     walkBlocks();
-    if (batchCount_ > 0 && std::chrono::steady_clock::now() - oldest_ >= maxBatchDelay_) flush();
+    if (batch_->count() > 0 && batch_->age() >= maxBatchDelay_) flush();
     if (stopping_) break;
-    int ready = poll(fds, 2, batchCount_ > 0 ? timeout : kIdlePollMs);
+    int ready = poll(fds, 2, batch_->count() > 0 ? timeout : kIdlePollMs);
     if (ready < 0 && errno != EINTR) break;
   }
 }
@@ -167,18 +164,8 @@ void PacketRing::appendFrame(const uint8_t* frame) {
   const auto* header = reinterpret_cast<const tpacket3_hdr*>(frame);
   const auto* link = reinterpret_cast<const sockaddr_ll*>(frame + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
   size_t framed = kFrameHeader + align8(header->tp_snaplen);
-  if (batchCount_ > 0 && batchLength_ + framed > batchCapacity_) flush();
-  if (batch_ == nullptr || batchLength_ + framed > batchCapacity_) {
-    size_t capacity = std::max(batchCapacity_, framed);
-    void* grown = std::realloc(batch_, capacity);
-    if (grown == nullptr) {
-      sink_->countLost(1);
-      return;
-    }
-    batch_ = static_cast<uint8_t*>(grown);
-    batchCapacity_ = capacity;
-  }
-  if (batchCount_ == 0) oldest_ = std::chrono::steady_clock::now();
+  uint8_t* destination = batch_->claim(framed, *sink_);
+  if (destination == nullptr) return;
   FrameHeader out;
   out.timestampNs = static_cast<uint64_t>(header->tp_sec) * 1000000000ull + header->tp_nsec;
   out.ifindex = static_cast<uint32_t>(link->sll_ifindex);
@@ -187,24 +174,12 @@ void PacketRing::appendFrame(const uint8_t* frame) {
   out.ethertype = ntohs(link->sll_protocol);
   out.pktType = link->sll_pkttype;
   out.zero = 0;
-  uint8_t* destination = batch_ + batchLength_;
   std::memcpy(destination, &out, kFrameHeader);
   std::memcpy(destination + kFrameHeader, frame + header->tp_net, header->tp_snaplen);
   std::memset(destination + kFrameHeader + header->tp_snaplen, 0, framed - kFrameHeader - header->tp_snaplen);
-  batchLength_ += framed;
-  batchCount_++;
 }
 
-void PacketRing::flush() {
-  if (batchCount_ == 0) return;
-  uint8_t* full = batch_;
-  size_t length = batchLength_;
-  uint32_t count = batchCount_;
-  batch_ = static_cast<uint8_t*>(std::malloc(batchCapacity_));
-  batchLength_ = 0;
-  batchCount_ = 0;
-  sink_->deliver(full, length, count);
-}
+void PacketRing::flush() { batch_->flush(*sink_); }
 
 void PacketRing::readKernelStats() {
   if (socket_ < 0) return;
@@ -228,8 +203,7 @@ void PacketRing::stop() {
   }
   if (thread_.joinable()) thread_.join();
   if (ring_ != nullptr && sink_) walkBlocks();  // frames already in the ring are counted too
-  if (batchCount_ > 0 && sink_) sink_->countLost(batchCount_);
-  batchCount_ = 0;
+  if (batch_ && sink_) batch_->discard(*sink_);
   {
     std::lock_guard<std::mutex> lock(statsMutex_);
     readKernelStats();
@@ -239,8 +213,7 @@ void PacketRing::stop() {
 }
 
 void PacketRing::release() {
-  std::free(batch_);
-  batch_ = nullptr;
+  batch_.reset();
   if (ring_ != nullptr) munmap(ring_, ringSize_);
   ring_ = nullptr;
   if (socket_ >= 0) close(socket_);

@@ -53,11 +53,7 @@ class PacketRing : public Napi::ObjectWrap<PacketRing> {
   Napi::Env env_;
 
   std::chrono::milliseconds maxBatchDelay_{0};
-  uint8_t* batch_ = nullptr;
-  size_t batchCapacity_ = 0;
-  size_t batchLength_ = 0;
-  uint32_t batchCount_ = 0;
-  std::chrono::steady_clock::time_point oldest_;
+  std::unique_ptr<BatchBuilder> batch_;
 
   // PACKET_STATISTICS resets on every read: accumulated here.
   std::mutex statsMutex_;

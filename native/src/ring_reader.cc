@@ -59,8 +59,7 @@ RingReader::RingReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingRe
     close(wakeFd_);
     throw errnoError(env, error, "ring_buffer__new(" + map->name() + ")");
   }
-  batchCapacity_ = 64 * 1024;
-  batch_ = static_cast<uint8_t*>(std::malloc(batchCapacity_));
+  batch_ = std::make_unique<BatchBuilder>(64 * 1024);
   sink_ = std::make_unique<BatchSink>(env, info[2].As<Napi::Function>(), "netlens.RingReader", maxQueued);
   napi_add_env_cleanup_hook(env, cleanupHook, this);
   thread_ = std::thread(&RingReader::run, this);
@@ -82,51 +81,29 @@ void RingReader::append(const void* data, size_t size) {
     return;
   }
   size_t framed = align8(4 + size);
-  if (batchCount_ > 0 && batchLength_ + framed > batchCapacity_) flush();
-  if (batch_ == nullptr || batchLength_ + framed > batchCapacity_) {
-    size_t capacity = std::max(batchCapacity_, batchLength_ + framed);
-    void* grown = std::realloc(batch_, capacity);
-    if (grown == nullptr) {
-      sink_->countLost(1);
-      return;
-    }
-    batch_ = static_cast<uint8_t*>(grown);
-    batchCapacity_ = capacity;
-  }
-  if (batchCount_ == 0) oldest_ = std::chrono::steady_clock::now();
+  uint8_t* room = batch_->claim(framed, *sink_);
+  if (room == nullptr) return;
   uint32_t length = static_cast<uint32_t>(size);
-  std::memcpy(batch_ + batchLength_, &length, 4);
-  std::memcpy(batch_ + batchLength_ + 4, data, size);
-  std::memset(batch_ + batchLength_ + 4 + size, 0, framed - 4 - size);
-  batchLength_ += framed;
-  batchCount_++;
-  if (batchCount_ >= maxBatchRecords_) flush();
+  std::memcpy(room, &length, 4);
+  std::memcpy(room + 4, data, size);
+  std::memset(room + 4 + size, 0, framed - 4 - size);
+  if (batch_->count() >= maxBatchRecords_) flush();
 }
 
-void RingReader::flush() {
-  if (batchCount_ == 0) return;
-  uint8_t* full = batch_;
-  size_t length = batchLength_;
-  uint32_t count = batchCount_;
-  batch_ = static_cast<uint8_t*>(std::malloc(batchCapacity_));
-  batchLength_ = 0;
-  batchCount_ = 0;
-  sink_->deliver(full, length, count);
-}
+void RingReader::flush() { batch_->flush(*sink_); }
 
 void RingReader::run() {
   pollfd fds[2] = {{ring_buffer__epoll_fd(ring_), POLLIN, 0}, {wakeFd_, POLLIN, 0}};
   while (!stopping_) {
     int timeout = kIdlePollMs;
-    if (batchCount_ > 0) {
-      auto age = std::chrono::steady_clock::now() - oldest_;
-      timeout = std::max<int>(0, std::chrono::duration_cast<std::chrono::milliseconds>(maxBatchDelay_ - age).count());
+    if (batch_->count() > 0) {
+      timeout = std::max<int>(0, std::chrono::duration_cast<std::chrono::milliseconds>(maxBatchDelay_ - batch_->age()).count());
     }
     int ready = poll(fds, 2, timeout);
     if (ready < 0 && errno != EINTR) break;
     if (stopping_) break;
     if (ready > 0 && (fds[0].revents & POLLIN)) ring_buffer__consume(ring_);
-    if (batchCount_ > 0 && std::chrono::steady_clock::now() - oldest_ >= maxBatchDelay_) flush();
+    if (batch_->count() > 0 && batch_->age() >= maxBatchDelay_) flush();
   }
 }
 
@@ -140,9 +117,8 @@ void RingReader::stop() {
   if (thread_.joinable()) thread_.join();
   draining_ = true;
   ring_buffer__consume(ring_);  // what the BPF side submitted before close is counted too
-  if (batchCount_ > 0) sink_->countLost(batchCount_);
-  std::free(batch_);
-  batch_ = nullptr;
+  batch_->discard(*sink_);
+  batch_.reset();
   ring_buffer__free(ring_);
   ring_ = nullptr;
   close(mapFd_);

@@ -44,11 +44,7 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
   // Batch being filled by the thread.
   uint32_t maxBatchRecords_;
   std::chrono::milliseconds maxBatchDelay_;
-  uint8_t* batch_ = nullptr;
-  size_t batchCapacity_ = 0;
-  size_t batchLength_ = 0;
-  uint32_t batchCount_ = 0;
-  std::chrono::steady_clock::time_point oldest_;
+  std::unique_ptr<BatchBuilder> batch_;
 };
 
 }  // namespace netlens
