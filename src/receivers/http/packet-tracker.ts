@@ -11,10 +11,10 @@ import type { Frame } from '../../native/frames.ts'
 import { PacketType } from '../../native/frames.ts'
 import { decodePacket, TcpFlags, type DecodedPacket } from '../../net/packet.ts'
 import type { HttpRecord } from '../../records.ts'
-import { HttpExchange, type ExchangeOptions, type ExchangeSink } from './exchange.ts'
-import type { HttpParseError } from './message-parser.ts'
+import { HttpExchange, type ExchangeOptions } from './exchange.ts'
 import { couldStartRequest, couldStartResponse } from './start-line.ts'
 import { TcpOrder, type OrderedSink } from './tcp-order.ts'
+import { RecordBuffer } from './record-buffer.ts'
 import type { HttpTelemetry } from './telemetry.ts'
 
 export interface PacketTrackerOptions extends ExchangeOptions {
@@ -45,16 +45,17 @@ interface Connection {
   dataSeen: boolean
 }
 
-export class PacketTracker implements ExchangeSink {
+export class PacketTracker {
   private readonly options: PacketTrackerOptions
   private readonly telemetry: HttpTelemetry
   /** Every connection under both of its direction keys. */
   private readonly connections = new Map<string, Connection>()
-  private buffered: HttpRecord[] = []
+  private readonly sink: RecordBuffer
 
   constructor(options: PacketTrackerOptions, telemetry: HttpTelemetry) {
     this.options = options
     this.telemetry = telemetry
+    this.sink = new RecordBuffer(options.maxBuffered, telemetry)
   }
 
   get connectionCount(): number {
@@ -102,28 +103,13 @@ export class PacketTracker implements ExchangeSink {
       connection.exchange.expire(requestCutoff)
       if (connection.exchange.lastSeenNs < idleCutoff) this.remove(connection, 'unanswered_at_close')
     }
-    const records = this.buffered
-    this.buffered = []
-    return records
+    return this.sink.take()
   }
 
   /** Forgets every connection (shutdown), counting requests still waiting. */
   clear(): void {
     for (const [key, connection] of this.connections) if (key === connection.keys[0]) connection.exchange.close('shutdown_pending')
     this.connections.clear()
-  }
-
-  record(record: HttpRecord): void {
-    if (this.buffered.length >= this.options.maxBuffered) return this.telemetry.dropped('buffer_full')
-    this.buffered.push(record)
-  }
-
-  dropped(reason: string, count = 1): void {
-    this.telemetry.dropped(reason, count)
-  }
-
-  parseError(reason: HttpParseError): void {
-    this.telemetry.parseError(reason)
   }
 
   private open(key: string, packet: DecodedPacket, frame: Frame): Connection | undefined {
@@ -140,7 +126,7 @@ export class PacketTracker implements ExchangeSink {
     const sentHere = frame.pktType === PacketType.OUTGOING
     const exchange = new HttpExchange({
       family: packet.family, client, server, side: sourceIsClient === sentHere ? 'client' : 'server', pid: 0, scheme: 'http',
-    }, this.options, this)
+    }, this.options, this.sink)
     if (!synchronized) {
       exchange.requests.resync()
       exchange.responses.resync()

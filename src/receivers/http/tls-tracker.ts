@@ -3,9 +3,9 @@
 // Which direction carries requests is read from the first bytes seen: a process writing requests is the client.
 // Pure (no I/O, no timers): the receiver drives it, tests feed it events.
 import type { HttpRecord } from '../../records.ts'
-import { HttpExchange, type ExchangeOptions, type ExchangePeers, type ExchangeSink } from './exchange.ts'
-import type { HttpParseError } from './message-parser.ts'
+import { HttpExchange, type ExchangeOptions, type ExchangePeers } from './exchange.ts'
 import { couldStartRequest, couldStartResponse, MAX_METHOD_LENGTH } from './start-line.ts'
+import { RecordBuffer } from './record-buffer.ts'
 import type { HttpTelemetry } from './telemetry.ts'
 import { TlsDirection, type TlsEvent, type TlsSocket } from './tls-event.ts'
 
@@ -26,15 +26,16 @@ interface TlsConnection {
 
 const UNKNOWN_ENDPOINT = { address: '', port: 0 }
 
-export class TlsTracker implements ExchangeSink {
+export class TlsTracker {
   private readonly options: TlsTrackerOptions
   private readonly telemetry: HttpTelemetry
   private readonly connections = new Map<string, TlsConnection>()
-  private buffered: HttpRecord[] = []
+  private readonly sink: RecordBuffer
 
   constructor(options: TlsTrackerOptions, telemetry: HttpTelemetry) {
     this.options = options
     this.telemetry = telemetry
+    this.sink = new RecordBuffer(options.maxBuffered, telemetry)
   }
 
   get connectionCount(): number {
@@ -65,7 +66,7 @@ export class TlsTracker implements ExchangeSink {
         return this.telemetry.parseError('not_http')
       }
       connection.writesAreRequests = writing === (role === 'request')
-      connection.exchange = new HttpExchange(peersOf(event, connection.writesAreRequests), this.options, this)
+      connection.exchange = new HttpExchange(peersOf(event, connection.writesAreRequests), this.options, this.sink)
     }
     const exchange = connection.exchange
     if (event.socket && exchange.peers.server.address === '') exchange.peers = peersOf(event, connection.writesAreRequests)
@@ -83,27 +84,12 @@ export class TlsTracker implements ExchangeSink {
       connection.exchange?.expire(requestCutoff)
       if (connection.lastSeenNs < idleCutoff) this.remove(key, connection, 'unanswered_at_close')
     }
-    const records = this.buffered
-    this.buffered = []
-    return records
+    return this.sink.take()
   }
 
   clear(): void {
     for (const connection of this.connections.values()) connection.exchange?.close('shutdown_pending')
     this.connections.clear()
-  }
-
-  record(record: HttpRecord): void {
-    if (this.buffered.length >= this.options.maxBuffered) return this.telemetry.dropped('buffer_full')
-    this.buffered.push(record)
-  }
-
-  dropped(reason: string, count = 1): void {
-    this.telemetry.dropped(reason, count)
-  }
-
-  parseError(reason: HttpParseError): void {
-    this.telemetry.parseError(reason)
   }
 
   private evictOldest(): void {
