@@ -10,7 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AttributeValue, DataPoint, ReceivedMetric } from './otlp-server.ts'
+import { attributesOf, metricOf, type AttributeValue, type ReceivedMetric } from './otlp-metrics.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const COLLECTOR_BINARY = join(ROOT, 'build/otelcol/otelcol-netlens')
@@ -48,51 +48,6 @@ export interface CollectedExport {
 
 /* OTLP JSON as pdata writes it: camelCase keys, enums as integers, 64-bit integers as strings. */
 type Json = Record<string, any>
-
-function anyValue(value: Json | undefined): AttributeValue {
-  if (!value) return ''
-  if ('stringValue' in value) return value.stringValue
-  if ('intValue' in value) return Number(value.intValue)
-  if ('doubleValue' in value) return value.doubleValue
-  if ('boolValue' in value) return value.boolValue
-  return JSON.stringify(value)
-}
-
-function attributesOf(list: Json[] | undefined): Record<string, AttributeValue> {
-  return Object.fromEntries((list ?? []).map((kv) => [kv.key, anyValue(kv.value)]))
-}
-
-function pointOf(p: Json): DataPoint {
-  const point: DataPoint = {
-    attributes: attributesOf(p.attributes),
-    startTimeUnixNano: Number(p.startTimeUnixNano ?? 0),
-    timeUnixNano: Number(p.timeUnixNano ?? 0),
-  }
-  if (p.asDouble !== undefined) point.value = Number(p.asDouble)
-  if (p.asInt !== undefined) point.value = Number(p.asInt)
-  if (p.count !== undefined) point.count = Number(p.count)
-  if (p.sum !== undefined) point.sum = Number(p.sum)
-  if (p.bucketCounts) point.bucketCounts = p.bucketCounts.map(Number)
-  if (p.explicitBounds) point.explicitBounds = p.explicitBounds.map(Number)
-  return point
-}
-
-const TEMPORALITY: Record<number, ReceivedMetric['temporality']> = { 1: 'delta', 2: 'cumulative' }
-
-function metricOf(m: Json): ReceivedMetric {
-  const type = (['sum', 'gauge', 'histogram', 'exponentialHistogram', 'summary'] as const).find((t) => m[t])
-  if (!type) throw new Error(`collector: metric ${m.name} has no data`)
-  const data = m[type] as Json
-  return {
-    name: m.name,
-    description: m.description ?? '',
-    unit: m.unit ?? '',
-    type,
-    temporality: TEMPORALITY[data.aggregationTemporality as number],
-    monotonic: type === 'sum' ? Boolean(data.isMonotonic) : undefined,
-    points: ((data.dataPoints ?? []) as Json[]).map(pointOf),
-  }
-}
 
 function collectorConfig(grpcPort: number, httpPort: number, file: string, tls: CollectorTls | undefined): string {
   const tlsBlock = tls ? `\n        tls: { cert_file: "${tls.certFile}", key_file: "${tls.keyFile}" }` : ''
@@ -215,7 +170,7 @@ export class TestCollector {
             out.push({
               resource: attributesOf(rm.resource?.attributes),
               scope: sm.scope?.name ?? '',
-              metrics: ((sm.metrics ?? []) as Json[]).map(metricOf),
+              metrics: ((sm.metrics ?? []) as Json[]).map((m) => metricOf(m, 'collector')),
             })
           }
         }

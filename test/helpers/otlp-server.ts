@@ -7,6 +7,7 @@ import dc from 'node:diagnostics_channel'
 import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2'
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
+import { attributesOf, metricOf, type AttributeValue, type ReceivedMetric } from './otlp-metrics.ts'
 
 // opentelemetry-proto v1 (common, resource, metrics, collector/metrics), the parts metrics use.
 const OTLP_PROTO = `
@@ -60,28 +61,7 @@ const RequestType = root.lookupType('otlp.ExportMetricsServiceRequest')
 const ResponseType = root.lookupType('otlp.ExportMetricsServiceResponse')
 const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'
 
-export type AttributeValue = string | number | boolean
-export interface DataPoint {
-  attributes: Record<string, AttributeValue>
-  /** Sums and gauges. */
-  value?: number
-  /** Histograms. */
-  count?: number
-  sum?: number
-  bucketCounts?: number[]
-  explicitBounds?: number[]
-  startTimeUnixNano: number
-  timeUnixNano: number
-}
-export interface ReceivedMetric {
-  name: string
-  description: string
-  unit: string
-  type: 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram' | 'summary'
-  temporality?: 'delta' | 'cumulative'
-  monotonic?: boolean
-  points: DataPoint[]
-}
+export type { AttributeValue, DataPoint, ReceivedMetric } from './otlp-metrics.ts'
 export interface ReceivedExport {
   resource: Record<string, AttributeValue>
   metrics: ReceivedMetric[]
@@ -93,60 +73,9 @@ export interface ReceivedExport {
 /* Decoded protobufjs objects (toObject with longs as numbers, enums as strings). */
 type Decoded = Record<string, any>
 
-function anyValue(value: Decoded | undefined): AttributeValue {
-  if (!value) return ''
-  if ('stringValue' in value) return value.stringValue
-  if ('intValue' in value) return Number(value.intValue)
-  if ('doubleValue' in value) return value.doubleValue
-  if ('boolValue' in value) return value.boolValue
-  return JSON.stringify(value)
-}
-
-function attributesOf(list: Decoded[] | undefined): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {}
-  for (const kv of list ?? []) out[kv.key] = anyValue(kv.value)
-  return out
-}
-
-function pointOf(p: Decoded): DataPoint {
-  const point: DataPoint = {
-    attributes: attributesOf(p.attributes),
-    startTimeUnixNano: Number(p.startTimeUnixNano ?? 0),
-    timeUnixNano: Number(p.timeUnixNano ?? 0),
-  }
-  if (p.asDouble !== undefined) point.value = p.asDouble
-  if (p.asInt !== undefined) point.value = Number(p.asInt)
-  if (p.count !== undefined) point.count = Number(p.count)
-  if (p.sum !== undefined) point.sum = p.sum
-  if (p.bucketCounts) point.bucketCounts = p.bucketCounts.map(Number)
-  if (p.explicitBounds) point.explicitBounds = p.explicitBounds
-  return point
-}
-
-function temporalityOf(name: string | undefined): ReceivedMetric['temporality'] {
-  if (name === 'AGGREGATION_TEMPORALITY_DELTA') return 'delta'
-  if (name === 'AGGREGATION_TEMPORALITY_CUMULATIVE') return 'cumulative'
-  return undefined
-}
-
-function metricOf(m: Decoded): ReceivedMetric {
-  const type = (['sum', 'gauge', 'histogram', 'exponentialHistogram', 'summary'] as const).find((t) => m[t])
-  if (!type) throw new Error(`otlp-server: metric ${m.name} has no data`)
-  const data = m[type] as Decoded
-  return {
-    name: m.name,
-    description: m.description ?? '',
-    unit: m.unit ?? '',
-    type,
-    temporality: temporalityOf(data.aggregationTemporality),
-    monotonic: type === 'sum' ? Boolean(data.isMonotonic) : undefined,
-    points: (data.dataPoints ?? []).map(pointOf),
-  }
-}
-
 function decodeRequest(buffer: Buffer): Decoded {
   const message = RequestType.decode(buffer)
-  return RequestType.toObject(message, { longs: Number, enums: String, defaults: false, oneofs: false })
+  return RequestType.toObject(message, { longs: Number, enums: Number, defaults: false, oneofs: false })
 }
 
 const SERVICE: ServiceDefinition = {
@@ -215,7 +144,7 @@ export class OtlpTestServer {
         for (const rm of (request.resourceMetrics ?? []) as Decoded[]) {
           this.exports.push({
             resource: attributesOf(rm.resource?.attributes),
-            metrics: ((rm.scopeMetrics ?? []) as Decoded[]).flatMap((sm) => ((sm.metrics ?? []) as Decoded[]).map(metricOf)),
+            metrics: ((rm.scopeMetrics ?? []) as Decoded[]).flatMap((sm) => ((sm.metrics ?? []) as Decoded[]).map((m) => metricOf(m, 'otlp-server'))),
             metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, [String(v)]])),
             encoding: encoding === '' ? undefined : encoding,
           })
