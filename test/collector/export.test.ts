@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import type { Exporter } from '../../src/component/types.ts'
 import { TestCollector } from '../helpers/collector.ts'
 import type { ReceivedMetric } from '../helpers/otlp-server.ts'
-import { dnsAnswerRecord, dnsRecord, flowRecord, httpRecord } from '../metrics/samples.ts'
+import { dnsAnswerRecord, dnsRecord, FLOW_ATTRIBUTES, flowRecord, httpRecord } from '../metrics/samples.ts'
 import { exporterFor, TRANSPORTS } from './transports.ts'
 
 const HOST = { reportFatal: (error: Error) => assert.fail(`unexpected fatal error: ${error.message}`) }
@@ -64,18 +64,7 @@ for (const transport of TRANSPORTS) {
       assert.deepEqual([bytes.type, bytes.unit, bytes.monotonic, bytes.temporality], ['sum', 'By', true, 'cumulative'])
       const tx = bytes.points.find((p) => p.attributes['network.io.direction'] === 'transmit')
       assert.equal(tx?.value, 1500)
-      assert.deepEqual(tx?.attributes, {
-        'network.io.direction': 'transmit',
-        'source.address': '10.0.0.1',
-        'destination.address': '10.0.0.2',
-        'destination.port': 443,
-        'network.transport': 'tcp',
-        'network.type': 'ipv4',
-        'flow.direction': 'outgoing',
-        'process.pid': 1234,
-        'process.executable.name': 'curl',
-        'destination.domain': 'example.com',
-      })
+      assert.deepEqual(tx?.attributes, { 'network.io.direction': 'transmit', ...FLOW_ATTRIBUTES })
       assert.equal(bytes.points.find((p) => p.attributes['network.io.direction'] === 'receive')?.value, 64000)
 
       for (const [name, unit] of [

@@ -3,7 +3,7 @@ import { otlpExporterFactory } from '../../src/exporters/otlp/factory.ts'
 import type { OtlpExporter } from '../../src/exporters/otlp/exporter.ts'
 import { standardCounters } from '../../src/telemetry/self.ts'
 import { OtlpTestServer, type ReceivedMetric } from '../helpers/otlp-server.ts'
-import { dnsAnswerRecord, dnsRecord, flowRecord, httpRecord } from '../metrics/samples.ts'
+import { dnsAnswerRecord, dnsRecord, FLOW_ATTRIBUTES, flowRecord, httpRecord } from '../metrics/samples.ts'
 import { configOf, testSettings, type TestSettings } from '../helpers/components.ts'
 
 const HOST = { reportFatal: (error: Error) => assert.fail(`unexpected fatal error: ${error.message}`) }
@@ -94,18 +94,7 @@ describe('otlp exporter', function () {
     const rx = bytes.points.find((p) => p.attributes['network.io.direction'] === 'receive')
     assert.equal(tx?.value, 1500)
     assert.equal(rx?.value, 64000)
-    assert.deepEqual(tx?.attributes, {
-      'network.io.direction': 'transmit',
-      'source.address': '10.0.0.1',
-      'destination.address': '10.0.0.2',
-      'destination.port': 443,
-      'network.transport': 'tcp',
-      'network.type': 'ipv4',
-      'flow.direction': 'outgoing',
-      'process.pid': 1234,
-      'process.executable.name': 'curl',
-      'destination.domain': 'example.com',
-    })
+    assert.deepEqual(tx?.attributes, { 'network.io.direction': 'transmit', ...FLOW_ATTRIBUTES })
 
     const rtt = last('netflow.tcp.rtt')
     assert.equal(rtt.type, 'histogram')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { ATTRIBUTE_DOCS, findMetric, measure, METRICS, type Measurement } from '../../src/metrics/definitions.ts'
 import { renderMetricReference } from '../../src/metrics/reference.ts'
 import type { AnyRecord } from '../../src/records.ts'
-import { dnsAnswerRecord, dnsRecord, flowRecord, httpRecord } from './samples.ts'
+import { FLOW_ATTRIBUTES, dnsAnswerRecord, dnsRecord, flowRecord, httpRecord } from './samples.ts'
 
 function measured(name: string, record: AnyRecord): Measurement[] {
   const definition = findMetric(name)
@@ -10,17 +10,6 @@ function measured(name: string, record: AnyRecord): Measurement[] {
   return measure(definition, record)
 }
 
-const FLOW_BASE = {
-  'source.address': '10.0.0.1',
-  'destination.address': '10.0.0.2',
-  'destination.port': 443,
-  'network.transport': 'tcp',
-  'network.type': 'ipv4',
-  'flow.direction': 'outgoing',
-  'process.pid': 1234,
-  'process.executable.name': 'curl',
-  'destination.domain': 'example.com',
-}
 
 describe('metric definitions', () => {
   it('have unique names, UCUM units and documented attributes', () => {
@@ -36,8 +25,8 @@ describe('metric definitions', () => {
 
   it('netflow.bytes: transmit and receive, source port omitted when collapsed, enrichment carried', () => {
     assert.deepEqual(measured('netflow.bytes', flowRecord()), [
-      { value: 1500, attributes: { ...FLOW_BASE, 'network.io.direction': 'transmit' } },
-      { value: 64000, attributes: { ...FLOW_BASE, 'network.io.direction': 'receive' } },
+      { value: 1500, attributes: { ...FLOW_ATTRIBUTES, 'network.io.direction': 'transmit' } },
+      { value: 64000, attributes: { ...FLOW_ATTRIBUTES, 'network.io.direction': 'receive' } },
     ])
     const withPort = measured('netflow.bytes', flowRecord({ source: { address: '10.0.0.1', port: 40000 }, bytesReceived: 0 }))
     assert.equal(withPort.length, 1, 'zero bytes add no series')
@@ -47,10 +36,10 @@ describe('metric definitions', () => {
   })
 
   it('netflow.tcp.*: counts and RTT in seconds for TCP, nothing for UDP', () => {
-    assert.deepEqual(measured('netflow.tcp.connections.established', flowRecord()), [{ value: 1, attributes: FLOW_BASE }])
-    assert.deepEqual(measured('netflow.tcp.connections.closed', flowRecord({ closed: 3 })), [{ value: 3, attributes: FLOW_BASE }])
-    assert.deepEqual(measured('netflow.tcp.retransmits', flowRecord()), [{ value: 2, attributes: FLOW_BASE }])
-    assert.deepEqual(measured('netflow.tcp.rtt', flowRecord()), [{ value: 0.00025, attributes: FLOW_BASE }])
+    assert.deepEqual(measured('netflow.tcp.connections.established', flowRecord()), [{ value: 1, attributes: FLOW_ATTRIBUTES }])
+    assert.deepEqual(measured('netflow.tcp.connections.closed', flowRecord({ closed: 3 })), [{ value: 3, attributes: FLOW_ATTRIBUTES }])
+    assert.deepEqual(measured('netflow.tcp.retransmits', flowRecord()), [{ value: 2, attributes: FLOW_ATTRIBUTES }])
+    assert.deepEqual(measured('netflow.tcp.rtt', flowRecord()), [{ value: 0.00025, attributes: FLOW_ATTRIBUTES }])
     assert.deepEqual(measured('netflow.tcp.rtt', flowRecord({ rttUs: undefined })), [])
     assert.deepEqual(measured('netflow.tcp.retransmits', flowRecord({ retransmits: 0 })), [])
     const udp = flowRecord({ transport: 'udp', rttUs: 100, established: 1 })

@@ -24,6 +24,19 @@ export function flowRecord(overrides: Partial<FlowRecord> = {}): FlowRecord {
   }
 }
 
+/** The metric attributes every netflow metric carries for flowRecord() with no overrides. */
+export const FLOW_ATTRIBUTES = {
+  'source.address': '10.0.0.1',
+  'destination.address': '10.0.0.2',
+  'destination.port': 443,
+  'network.transport': 'tcp',
+  'network.type': 'ipv4',
+  'flow.direction': 'outgoing',
+  'process.pid': 1234,
+  'process.executable.name': 'curl',
+  'destination.domain': 'example.com',
+}
+
 export function dnsRecord(overrides: Partial<DnsRecord> = {}): DnsRecord {
   return {
     kind: 'dns',
