@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Capture filter for AF_PACKET SOCK_DGRAM sockets (SO_ATTACH_BPF): keeps UDP/TCP frames whose source or destination
  * port is one of `ports`. For SOCK_DGRAM packet sockets the kernel runs the filter with skb->data at the network
- * header, so offset 0 is the IP header (or an inline VLAN tag's TCI when skb->protocol is 0x8100/0x88a8). */
+ * header, so offset 0 is the IP header (or an inline VLAN tag's TCI when skb->protocol is 0x8100/0x88a8).
+ *
+ * IP fragments: only the first fragment carries the ports. When it matches, its datagram's identity goes into
+ * `port_filter_fragmented`, and the later fragments of that datagram are kept too, for user space to reassemble.
+ * A later fragment captured before its first one (reordered on the way, or handled on another CPU first) is not
+ * known yet and is dropped as `fragment`, so that datagram is lost: the filter cannot wait for what follows. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -13,7 +18,9 @@
 #define ETH_P_8021AD 0x88A8
 #define PACKET_OUTGOING 4
 #define IP_OFFSET_MASK 0x1fff
+#define IP_MORE_FRAGMENTS 0x2000
 #define IPV6_FRAG_OFFSET_MASK 0xfff8
+#define IPV6_FRAG_MORE 0x0001
 /* IPv6 extension headers (vmlinux.h has IPPROTO_AH but not these, which are not in enum IPPROTO). */
 #define IPV6_HOP_OPTIONS 0
 #define IPV6_ROUTING 43
@@ -36,6 +43,20 @@ struct {
 	__type(value, __u64);
 } port_filter_counters SEC(".maps");
 
+/* Fragmented datagrams whose first fragment was kept; LRU, so datagrams whose last fragment never came age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PORT_FILTER_MAX_FRAGMENTED);
+	__type(key, struct port_filter_fragment_key);
+	__type(value, __u8);
+} port_filter_fragmented SEC(".maps");
+
+enum fragment_kind {
+	NOT_FRAGMENT,
+	FIRST_FRAGMENT,
+	LATER_FRAGMENT,
+};
+
 static __always_inline void count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&port_filter_counters, &counter);
@@ -48,7 +69,7 @@ static __always_inline void count(__u32 counter)
 static __always_inline int verdict(struct __sk_buff *skb, __u32 counter)
 {
 	count(counter);
-	return counter == PORT_FILTER_MATCHED ? skb->len : 0;
+	return counter == PORT_FILTER_MATCHED || counter == PORT_FILTER_FRAGMENT_KEPT ? skb->len : 0;
 }
 
 static __always_inline bool port_wanted(__u16 port)
@@ -64,8 +85,10 @@ static __always_inline bool port_wanted(__u16 port)
 }
 
 /* Walks IPv6 extension headers from `offset`; returns the transport protocol and moves `offset` past them, or
- * returns a negative counter index (negated) when the packet must be dropped. */
-static __always_inline int ipv6_transport(struct __sk_buff *skb, __u32 *offset)
+ * returns a negative counter index (negated) when the packet must be dropped. A fragment header sets `fragment`
+ * and the key's id and protocol; a later fragment returns at it (what follows is the datagram's middle). */
+static __always_inline int ipv6_transport(struct __sk_buff *skb, __u32 *offset, struct port_filter_fragment_key *key,
+					  enum fragment_kind *fragment)
 {
 	__u8 next;
 
@@ -94,9 +117,18 @@ static __always_inline int ipv6_transport(struct __sk_buff *skb, __u32 *offset)
 		case IPV6_FRAGMENT:
 			if (bpf_skb_load_bytes(skb, *offset, ext, 8))
 				return -PORT_FILTER_MALFORMED;
-			if (bpf_ntohs(*(__u16 *)&ext[2]) & IPV6_FRAG_OFFSET_MASK)
-				return -PORT_FILTER_FRAGMENT;
+			__u16 flags = bpf_ntohs(*(__u16 *)&ext[2]);
+
 			next = ext[0];
+			key->protocol = next;
+			__builtin_memcpy(&key->id, &ext[4], 4);
+			if (flags & IPV6_FRAG_OFFSET_MASK) {
+				*fragment = LATER_FRAGMENT;
+				return next;
+			}
+			/* Offset 0 without more fragments is an atomic fragment: a whole datagram. */
+			if (flags & IPV6_FRAG_MORE)
+				*fragment = FIRST_FRAGMENT;
 			*offset += 8;
 			break;
 		default:
@@ -118,9 +150,12 @@ SEC("socket")
 int port_filter(struct __sk_buff *skb)
 {
 	__u16 protocol = bpf_ntohs(skb->protocol);
+	struct port_filter_fragment_key key;
+	enum fragment_kind fragment = NOT_FRAGMENT;
 	__u32 offset = 0;
 	int transport;
 
+	__builtin_memset(&key, 0, sizeof(key));
 	count(PORT_FILTER_SEEN);
 	if (skb->pkt_type == PACKET_OUTGOING && skb->ifindex == loopback_ifindex)
 		return verdict(skb, PORT_FILTER_LOOPBACK_DUPLICATE);
@@ -144,16 +179,37 @@ int port_filter(struct __sk_buff *skb)
 			return verdict(skb, PORT_FILTER_MALFORMED);
 		if ((header[0] >> 4) != 4 || (header[0] & 0xf) < 5)
 			return verdict(skb, PORT_FILTER_MALFORMED);
-		if (bpf_ntohs(*(__u16 *)&header[6]) & IP_OFFSET_MASK)
-			return verdict(skb, PORT_FILTER_FRAGMENT);
+		__u16 flags = bpf_ntohs(*(__u16 *)&header[6]);
+
 		transport = header[9];
+		if (flags & (IP_OFFSET_MASK | IP_MORE_FRAGMENTS)) {
+			fragment = flags & IP_OFFSET_MASK ? LATER_FRAGMENT : FIRST_FRAGMENT;
+			key.family = 4;
+			key.protocol = transport;
+			__builtin_memcpy(&key.id, &header[4], 2);
+			__builtin_memcpy(key.source, &header[12], 4);
+			__builtin_memcpy(key.destination, &header[16], 4);
+		}
 		offset += (header[0] & 0xf) * 4;
 	} else if (protocol == ETH_P_IPV6) {
-		transport = ipv6_transport(skb, &offset);
+		__u32 start = offset;
+
+		transport = ipv6_transport(skb, &offset, &key, &fragment);
 		if (transport < 0)
 			return verdict(skb, -transport);
+		if (fragment != NOT_FRAGMENT) {
+			key.family = 6;
+			if (bpf_skb_load_bytes(skb, start + 8, key.source, sizeof(key.source)) ||
+			    bpf_skb_load_bytes(skb, start + 24, key.destination, sizeof(key.destination)))
+				return verdict(skb, PORT_FILTER_MALFORMED);
+		}
 	} else {
 		return verdict(skb, PORT_FILTER_NOT_IP);
+	}
+	if (fragment == LATER_FRAGMENT) {
+		bool known = bpf_map_lookup_elem(&port_filter_fragmented, &key);
+
+		return verdict(skb, known ? PORT_FILTER_FRAGMENT_KEPT : PORT_FILTER_FRAGMENT);
 	}
 
 	if (!((transport == IPPROTO_UDP && match_udp) || (transport == IPPROTO_TCP && match_tcp)))
@@ -163,9 +219,15 @@ int port_filter(struct __sk_buff *skb)
 
 	if (bpf_skb_load_bytes(skb, offset, endpoints, sizeof(endpoints)))
 		return verdict(skb, PORT_FILTER_MALFORMED);
-	if (port_wanted(bpf_ntohs(endpoints[0])) || port_wanted(bpf_ntohs(endpoints[1])))
-		return verdict(skb, PORT_FILTER_MATCHED);
-	return verdict(skb, PORT_FILTER_NOT_MATCHED);
+	if (!port_wanted(bpf_ntohs(endpoints[0])) && !port_wanted(bpf_ntohs(endpoints[1])))
+		return verdict(skb, PORT_FILTER_NOT_MATCHED);
+	if (fragment == FIRST_FRAGMENT) {
+		__u8 seen = 1;
+
+		/* Cannot fail for want of room (LRU); if it fails anyway, the later fragments are counted as `fragment`. */
+		bpf_map_update_elem(&port_filter_fragmented, &key, &seen, BPF_ANY);
+	}
+	return verdict(skb, PORT_FILTER_MATCHED);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -19,7 +19,10 @@ export interface PacketCaptureOptions extends PortFilterOptions {
   maxQueuedBatches?: number
 }
 
-/** Reasons under which captured traffic can be lost, as `netlens.records.dropped{reason}` values. */
+/**
+ * Reasons under which captured traffic can be lost, as `netlens.records.dropped{reason}` values. `ip_fragment`:
+ * later IP fragments the filter dropped because their first fragment was not kept, mostly other ports' traffic.
+ */
 export type CaptureDropReason = 'capture_ring_full' | 'capture_queue_full' | 'ip_fragment' | 'malformed_packet'
 
 export interface CaptureStats {

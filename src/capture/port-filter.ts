@@ -8,9 +8,15 @@ export const PORT_FILTER_MAX_PORTS = 16
 const LOOPBACK_IFINDEX = 1
 
 /** enum port_filter_counter, in order. */
-const COUNTER_NAMES = ['seen', 'matched', 'loopbackDuplicate', 'notIp', 'fragment', 'malformed', 'notMatched'] as const
+const COUNTER_NAMES = [
+  'seen', 'matched', 'loopbackDuplicate', 'notIp', 'fragment', 'malformed', 'notMatched', 'fragmentKept',
+] as const
 export type PortFilterCounterName = (typeof COUNTER_NAMES)[number]
-/** Frames the filter saw, each counted in `seen` and in exactly one of the others. */
+/**
+ * Frames the filter saw, each counted in `seen` and in exactly one of the others. Kept: `matched` and
+ * `fragmentKept` (later fragments of a datagram whose first fragment matched); `fragment` counts the later
+ * fragments dropped (other ports' datagrams, or a first fragment that was not seen first).
+ */
 export type PortFilterCounters = Record<PortFilterCounterName, number>
 
 export interface PortFilterOptions {

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { PacketCapture } from '../../src/capture/packet-capture.ts'
 import { framesOf, PacketType, type Frame } from '../../src/native/frames.ts'
+import { decodeFrame, isFragment } from '../../src/net/packet.ts'
 import { createTestHost, type TestHost } from '../helpers/netns.ts'
 import { openFdCount, waitFor } from '../native/native-test-object.ts'
-import { sendUdp, sendUdpFromHost, tcpPingPong, transportOf } from './traffic.ts'
+import { fragmentsOf } from '../net/fragments.ts'
+import { udpSegment } from '../receivers/dns/builders.ts'
+import { sendRawPackets, sendUdp, sendUdpFromHost, tcpPingPong, transportOf } from './traffic.ts'
 
 const PORT = 39253
 const OTHER_PORT = 39254
@@ -56,8 +59,8 @@ describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () =>
         const { filter, ring } = capture.stats()
         assert.equal(filter.matched, 3 * N)
         assert.ok(filter.notMatched >= 2 * N)
-        assert.equal(filter.seen, filter.matched + filter.loopbackDuplicate + filter.notIp + filter.fragment +
-          filter.malformed + filter.notMatched)
+        assert.equal(filter.seen, filter.matched + filter.fragmentKept + filter.loopbackDuplicate + filter.notIp +
+          filter.fragment + filter.malformed + filter.notMatched)
         assert.equal(ring.delivered, 3 * N)
         assert.deepEqual([ring.drops, ring.queueDrops], [0, 0])
         assert.deepEqual(capture.takeDrops(), [])
@@ -105,17 +108,43 @@ describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () =>
     }
   })
 
-  it('counts non-first IP fragments as drops (no ports to match) and keeps the first', async () => {
+  it('keeps the later fragments of a datagram whose first fragment matched, and drops other datagrams\' ones', async () => {
     const { frames, capture } = collect({ ports: [PORT], interface: host.hostInterface })
     try {
-      await sendUdp(host.ipv4, PORT, 3, 'frag', 4000) // veth MTU 1500: 3 fragments each
-      await waitFor('3 first fragments', () => frames.length >= 3)
+      // veth MTU 1500: 3 fragments each, IPv4 and IPv6 alike.
+      await sendUdp(host.ipv4, PORT, 3, 'frag', 4000)
+      await sendUdp(host.ipv6, PORT, 2, 'frag6', 4000)
+      await sendUdp(host.ipv4, OTHER_PORT, 2, 'other', 4000)
+      await waitFor('15 fragments', () => frames.length >= 15)
       await settle()
-      assert.equal(frames.length, 3)
+      assert.equal(frames.length, 15)
+      const pieces = frames.map((f) => decodeFrame(f.data, f.ethertype))
+      assert.ok(pieces.every(isFragment))
+      assert.equal(new Set(pieces.map((p) => isFragment(p) && `${p.family} ${p.fragmentId}`)).size, 5)
       const { filter } = capture.stats()
-      assert.equal(filter.fragment, 6)
-      assert.deepEqual(capture.takeDrops(), [{ reason: 'ip_fragment', count: 6 }])
+      assert.deepEqual([filter.matched, filter.fragmentKept, filter.fragment], [5, 10, 4])
+      assert.deepEqual(capture.takeDrops(), [{ reason: 'ip_fragment', count: 4 }])
       assert.deepEqual(capture.takeDrops(), [])
+    } finally {
+      capture.close()
+    }
+  })
+
+  it('drops a later fragment captured before its first one (the filter cannot wait for it)', async () => {
+    const { frames, capture } = collect({ ports: [PORT], interface: host.hostInterface })
+    try {
+      const packets = [host.ipv4, host.ipv6].flatMap((address, i) => {
+        const gateway = i === 0 ? host.gatewayIpv4 : host.gatewayIpv6
+        const e = { src: gateway, sport: 40000, dst: address, dport: PORT }
+        const [first, second] = fragmentsOf(e, udpSegment(e, Buffer.alloc(2000, 'r')), [1200], { id: 0x4e4c0001 + i })
+        return [second!, first!, second!]
+      })
+      sendRawPackets(host.hostInterface, packets)
+      await waitFor('4 frames', () => frames.length >= 4)
+      await settle()
+      assert.deepEqual(frames.map((f) => f.data.length), [packets[1], packets[2], packets[4], packets[5]].map((p) => p!.data.length))
+      const { filter } = capture.stats()
+      assert.deepEqual([filter.matched, filter.fragmentKept, filter.fragment], [2, 2, 2])
     } finally {
       capture.close()
     }

@@ -1,4 +1,5 @@
 // Test traffic for the capture tests: UDP datagrams and a TCP exchange between the root namespace and a test host.
+import { execFileSync } from 'node:child_process'
 import dgram from 'node:dgram'
 import net from 'node:net'
 import type { TestHost } from '../helpers/netns.ts'
@@ -68,4 +69,15 @@ export function transportOf(ip: Buffer): { protocol: number; sourcePort: number;
   const l4 = ip.subarray(headerLength)
   const l4Header = protocol === 6 ? (l4[12]! >> 4) * 4 : 8
   return { protocol, sourcePort: l4.readUInt16BE(0), destinationPort: l4.readUInt16BE(2), payload: l4.subarray(l4Header) }
+}
+
+/** Sends hand-made IP packets out of `interfaceName` as they are (AF_PACKET: no routing, no fragmentation). */
+export function sendRawPackets(interfaceName: string, packets: Array<{ data: Buffer; ethertype: number }>): void {
+  const list = packets.map((p) => `(${p.ethertype}, bytes.fromhex(${JSON.stringify(p.data.toString('hex'))}))`)
+  execFileSync('python3', ['-c', [
+    'import socket',
+    's = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM)',
+    `for ethertype, data in [${list.join(', ')}]:`,
+    `    s.sendto(data, (${JSON.stringify(interfaceName)}, ethertype, 0, 0, b"\\xff" * 6))`,
+  ].join('\n')], { stdio: ['ignore', 'ignore', 'pipe'] })
 }
