@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -29,12 +30,14 @@ struct GrowingBuffer {
   uint8_t* data = nullptr;
   size_t size = 0;
   ~GrowingBuffer() { std::free(data); }
+  // Grows geometrically, so filling it chunk by chunk copies each byte a bounded number of times.
   uint8_t* reserve(size_t bytes) {
     if (bytes <= size) return data;
-    void* grown = std::realloc(data, bytes);
+    size_t grownSize = std::max(bytes, size * 2);
+    void* grown = std::realloc(data, grownSize);
     if (grown == nullptr) throw std::bad_alloc();
     data = static_cast<uint8_t*>(grown);
-    size = bytes;
+    size = grownSize;
     return data;
   }
   Napi::Buffer<uint8_t> release(Napi::Env env, size_t length) {

@@ -2,29 +2,24 @@
 // The kernel keeps one entry per (socket cookie, peer); this keeps the last values seen for each entry, reports
 // the difference, joins the socket's owner, decides source/destination from the kernel's direction, collapses
 // client ports, aggregates entries that become the same flow, and says which entries to delete (closed or idle).
-// Entries that did not change since the last harvest are skipped without being decoded.
+// Entries that did not change since the last harvest are skipped without being decoded. A harvest visits every
+// entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), sockets are
+// known by their numeric cookie and records aggregate under numeric keys (FlowAggregation): no per-entry strings.
 import type { MapEntries } from '../../native/types.ts'
 import type { Direction, FlowRecord } from '../../records.ts'
+import { EntryTable, Field, wordsOf } from './entry-table.ts'
+import { FlowAggregation } from './flow-aggregation.ts'
 import {
   AddressFormatter, decodeOwner, FlowDirection, FlowState, IPPROTO_TCP, KEY_SIZE, OWNER_SIZE, readCounter, Stats,
   STATS_SIZE, type Owner,
 } from './layout.ts'
-
-interface Seen {
-  bytesSent: number
-  bytesReceived: number
-  totalRetrans: number
-  established: boolean
-  /** When the entry last changed, ms. */
-  changedAt: number
-}
 
 export interface TrackerOptions {
   /** Entries with no change for this long are deleted (UDP peers, TCP connections whose close was missed). */
   idleTimeoutMs: number
   /** Whether a client port is collapsed to 0. */
   collapsePort(port: number): boolean
-  /** How long a TCP flow waits for its owner before it is reported without one (see `awaitingOwner`). */
+  /** How long a TCP flow waits for its owner before it is reported without one (see AWAITING_SINCE). */
   ownerGraceMs: number
 }
 
@@ -35,16 +30,20 @@ export interface HarvestResult {
   staleOwners: Buffer[]
 }
 
+interface SocketOwner {
+  owner: Owner
+  key: Buffer
+}
+
 export class FlowTracker {
-  /** By the entry's raw key (latin1). */
-  private readonly seen = new Map<string, Seen>()
   /**
-   * Accepted TCP sockets get their owner when the process first reads, writes or closes (the handshake completes
-   * in softirq, outside any process): a flow first seen without one waits a little, since when (ms).
+   * Last counters seen per entry. Accepted TCP sockets get their owner when the process first reads, writes or
+   * closes (the handshake completes in softirq, outside any process): an entry first seen without one waits a
+   * little (AWAITING_SINCE) with its counters still at the baseline, so its deltas wait with it.
    */
-  private readonly awaitingOwner = new Map<string, number>()
-  /** Owners with no flow entry, since when (ms): deleted after the idle timeout. */
-  private readonly ownerless = new Map<string, number>()
+  private readonly entries = new EntryTable()
+  /** Owners with no flow entry, by socket cookie, since when (ms): deleted after the idle timeout. */
+  private readonly ownerless = new Map<number, number>()
   private readonly addresses = new AddressFormatter()
   private readonly options: TrackerOptions
 
@@ -53,82 +52,88 @@ export class FlowTracker {
   }
 
   get trackedEntries(): number {
-    return this.seen.size
+    return this.entries.size
   }
 
   /** `final`: the last harvest before the maps go away, so nothing waits for a later one. */
   harvest(flows: MapEntries, owners: MapEntries, now: number, final = false): HarvestResult {
-    const ownerByCookie = new Map<string, { owner: Owner; key: Buffer }>()
+    const ownerByCookie = new Map<number, SocketOwner>()
     for (let i = 0; i < owners.count; i++) {
-      const key = owners.keys.subarray(i * 8, i * 8 + 8)
-      ownerByCookie.set(key.toString('latin1'), { owner: decodeOwner(owners.values, i * OWNER_SIZE), key })
+      ownerByCookie.set(readCounter(owners.keys, i * 8), {
+        owner: decodeOwner(owners.values, i * OWNER_SIZE), key: owners.keys.subarray(i * 8, i * 8 + 8),
+      })
     }
 
-    const aggregated = new Aggregation()
+    const aggregation = new FlowAggregation()
     const staleFlows: Buffer[] = []
     const staleOwners: Buffer[] = []
-    const cookiesWithFlows = new Set<string>()
+    const cookiesWithFlows = new Set<number>()
     const { keys, values } = flows
+    // Every field read in this loop is a 32-bit word (offsets multiple of 4; bpf/netflow.h): typed-array reads.
+    const keyWords = wordsOf(keys)
+    const valueWords = wordsOf(values)
+    const table = this.entries
 
     for (let i = 0; i < flows.count; i++) {
       const ko = i * KEY_SIZE
       const vo = i * STATS_SIZE
-      const id = keys.toString('latin1', ko, ko + KEY_SIZE)
-      const cookie = id.slice(0, 8)
+      const kw = ko >>> 2
+      const vw = vo >>> 2
+      const cookie = keyWords[kw]! + keyWords[kw + 1]! * 0x1_0000_0000
       const state = values[vo + Stats.STATE]!
       const established = (state & FlowState.ESTABLISHED) !== 0
       const closed = (state & FlowState.CLOSED) !== 0
-      const bytesSent = readCounter(values, vo + Stats.BYTES_SENT)
-      const bytesReceived = readCounter(values, vo + Stats.BYTES_RECEIVED)
-      const totalRetrans = values.readUInt32LE(vo + Stats.TOTAL_RETRANS)
-      let seen = this.seen.get(id)
-      const known = seen !== undefined
-      // A connection older than netlens: its past retransmits are not news, start counting from here.
-      seen ??= { bytesSent: 0, bytesReceived: 0, changedAt: now, established: false, totalRetrans: established ? 0 : totalRetrans }
-      const sent = Math.max(0, bytesSent - seen.bytesSent)
-      const received = Math.max(0, bytesReceived - seen.bytesReceived)
-      const retransmits = Math.max(0, totalRetrans - seen.totalRetrans)
-      const newlyEstablished = established && !seen.established
+      const bytesSent = counterAt(valueWords, vw + Stats.BYTES_SENT / 4)
+      const bytesReceived = counterAt(valueWords, vw + Stats.BYTES_RECEIVED / 4)
+      const totalRetrans = valueWords[vw + Stats.TOTAL_RETRANS / 4]!
+      let slot = table.find(keyWords, kw)
+      if (slot < 0) {
+        slot = table.insert(keyWords, kw)
+        table.set(slot, Field.CHANGED_AT, now)
+        // A connection older than netlens: its past retransmits are not news, start counting from here.
+        if (!established) table.set(slot, Field.TOTAL_RETRANS, totalRetrans)
+      }
+      const sent = Math.max(0, bytesSent - table.get(slot, Field.BYTES_SENT))
+      const received = Math.max(0, bytesReceived - table.get(slot, Field.BYTES_RECEIVED))
+      const retransmits = Math.max(0, totalRetrans - table.get(slot, Field.TOTAL_RETRANS))
+      const newlyEstablished = established && !table.get(slot, Field.ESTABLISHED)
       const changed = sent > 0 || received > 0 || retransmits > 0 || newlyEstablished || closed
-      const entry = ownerByCookie.get(cookie)
+      const socket = ownerByCookie.get(cookie)
       const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
 
-      if (changed && !entry && !closed && !final && tcp) {
-        const since = this.awaitingOwner.get(id) ?? now
+      if (changed && !socket && !closed && !final && tcp) {
+        const since = table.get(slot, Field.AWAITING_SINCE) || now
         if (now - since < this.options.ownerGraceMs) {
-          this.awaitingOwner.set(id, since) // not reported, not recorded as seen: the deltas wait with it
+          table.set(slot, Field.AWAITING_SINCE, since)
           continue
         }
       }
-      if (this.awaitingOwner.size > 0) this.awaitingOwner.delete(id)
-      if (changed) this.add(aggregated, flows, i, entry?.owner, sent, received, retransmits, newlyEstablished, closed)
-
-      if (changed) seen.changedAt = now
-      if (closed || now - seen.changedAt >= this.options.idleTimeoutMs) {
-        // Only entries this deletes are forgotten: an entry a dump happened to miss must not be replayed later.
-        if (known) this.seen.delete(id)
+      table.set(slot, Field.AWAITING_SINCE, 0)
+      if (changed) {
+        this.add(aggregation, flows, i, socket?.owner, sent, received, retransmits, newlyEstablished, closed)
+        table.set(slot, Field.CHANGED_AT, now)
+      }
+      if (closed || now - table.get(slot, Field.CHANGED_AT) >= this.options.idleTimeoutMs) {
+        table.delete(slot)
         staleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
-        if (closed && tcp && entry) {
-          staleOwners.push(entry.key)
+        if (closed && tcp && socket) {
+          staleOwners.push(socket.key)
           ownerByCookie.delete(cookie)
         }
         continue
       }
       cookiesWithFlows.add(cookie)
-      seen.bytesSent = bytesSent
-      seen.bytesReceived = bytesReceived
-      seen.totalRetrans = totalRetrans
-      seen.established ||= established
-      if (!known) this.seen.set(id, seen)
+      table.set(slot, Field.BYTES_SENT, bytesSent)
+      table.set(slot, Field.BYTES_RECEIVED, bytesReceived)
+      table.set(slot, Field.TOTAL_RETRANS, totalRetrans)
+      if (established) table.set(slot, Field.ESTABLISHED, 1)
     }
     this.expireOwnerless(ownerByCookie, cookiesWithFlows, now, staleOwners)
 
-    return { records: aggregated.records(), staleFlows, staleOwners }
+    return { records: aggregation.records(), staleFlows, staleOwners }
   }
 
-  private expireOwnerless(
-    owners: Map<string, { key: Buffer }>, withFlows: Set<string>, now: number, stale: Buffer[],
-  ): void {
+  private expireOwnerless(owners: Map<number, SocketOwner>, withFlows: Set<number>, now: number, stale: Buffer[]): void {
     for (const cookie of this.ownerless.keys()) if (!owners.has(cookie) || withFlows.has(cookie)) this.ownerless.delete(cookie)
     for (const [cookie, { key }] of owners) {
       if (withFlows.has(cookie)) continue
@@ -143,7 +148,7 @@ export class FlowTracker {
   }
 
   private add(
-    aggregated: Aggregation, flows: MapEntries, index: number, owner: Owner | undefined,
+    aggregation: FlowAggregation, flows: MapEntries, index: number, owner: Owner | undefined,
     sent: number, received: number, retransmits: number, newlyEstablished: boolean, closed: boolean,
   ): void {
     const ko = index * KEY_SIZE
@@ -154,58 +159,31 @@ export class FlowTracker {
     const { family, localAddress, remoteAddress } = this.addresses.endpoints(keys, ko, values, vo)
     const local = { address: localAddress, port: values.readUInt16LE(vo + Stats.LOCAL_PORT) }
     const remote = { address: remoteAddress, port: keys.readUInt16LE(ko + 24) }
-    const [source, destination] = direction === 'incoming' ? [remote, local] : [local, remote]
+    const source = direction === 'incoming' ? remote : local
+    const destination = direction === 'incoming' ? local : remote
     // The client's port is ephemeral by the kernel's own account of who connected; with no such account, only a
     // port inside the local ephemeral range is collapsed.
     if (this.options.collapsePort(source.port)) source.port = 0
     else if (direction === 'unknown' && this.options.collapsePort(destination.port)) destination.port = 0
 
-    const transport = tcp ? 'tcp' : 'udp'
-    const pid = owner?.pid ?? 0
-    const comm = owner?.comm ?? ''
-    const netns = owner?.netns ?? 0
-    const id = `${netns}|${pid}|${comm}|${transport}|${family}|${direction}|${source.address}|${source.port}|${destination.address}|${destination.port}`
-    let record = aggregated.get(id)
-    if (!record) {
-      record = {
-        kind: 'flow', transport, family, direction, source, destination, netns, pid, comm,
-        bytesSent: 0, bytesReceived: 0, established: 0, closed: 0, retransmits: 0, attributes: {},
-      }
-      aggregated.set(id, record)
-    }
+    const record = aggregation.recordOf({
+      kind: 'flow', transport: tcp ? 'tcp' : 'udp', family, direction, source, destination,
+      netns: owner?.netns ?? 0, pid: owner?.pid ?? 0, comm: owner?.comm ?? '',
+      bytesSent: 0, bytesReceived: 0, established: 0, closed: 0, retransmits: 0, attributes: {},
+    })
     record.bytesSent += sent
     record.bytesReceived += received
     record.retransmits += retransmits
     if (newlyEstablished) record.established++
     if (closed) record.closed++
     const srttUs = values.readUInt32LE(vo + Stats.SRTT_US)
-    if (tcp && srttUs > 0) aggregated.addRtt(id, record, srttUs, values.readUInt32LE(vo + Stats.RTTVAR_US))
+    if (tcp && srttUs > 0) aggregation.addRtt(record, srttUs, values.readUInt32LE(vo + Stats.RTTVAR_US))
   }
 }
 
-/** Flow records by identity; the RTT of a record is the mean over the sockets folded into it. */
-class Aggregation {
-  private readonly byId = new Map<string, FlowRecord>()
-  private readonly rttSamples = new Map<string, number>()
-
-  get(id: string): FlowRecord | undefined {
-    return this.byId.get(id)
-  }
-
-  set(id: string, record: FlowRecord): void {
-    this.byId.set(id, record)
-  }
-
-  addRtt(id: string, record: FlowRecord, srttUs: number, rttVarUs: number): void {
-    const samples = (this.rttSamples.get(id) ?? 0) + 1
-    this.rttSamples.set(id, samples)
-    record.rttUs = (record.rttUs ?? 0) + (srttUs - (record.rttUs ?? 0)) / samples
-    record.rttVarUs = (record.rttVarUs ?? 0) + (rttVarUs - (record.rttVarUs ?? 0)) / samples
-  }
-
-  records(): FlowRecord[] {
-    return [...this.byId.values()]
-  }
+/** A u64 counter at word `index` as a Number (exact below 2^53: years of traffic on one flow). */
+function counterAt(words: Uint32Array, index: number): number {
+  return words[index]! + words[index + 1]! * 0x1_0000_0000
 }
 
 /** Direction from kernel facts only: the TCP handshake the kernel saw, or a UDP port chosen by bind(). */

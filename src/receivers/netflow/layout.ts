@@ -40,7 +40,7 @@ export interface Endpoints {
 
 /** Formats addresses once per distinct 16-byte value; bounded, since harvests see a bounded set of hosts. */
 export class AddressFormatter {
-  private readonly cache = new Map<string, string>()
+  private readonly cache = new Map<number | string, string>()
   private readonly limit: number
 
   constructor(limit = 65_536) {
@@ -61,8 +61,9 @@ export class AddressFormatter {
     return { family: 'ipv6', localAddress: this.format(values, local, 16), remoteAddress: this.format(keys, remote, 16) }
   }
 
+  /** IPv4 addresses are cached by their value, IPv6 ones by their bytes. */
   private format(buffer: Buffer, offset: number, length: 4 | 16): string {
-    const raw = buffer.toString('latin1', offset, offset + length)
+    const raw = length === 4 ? buffer.readUInt32BE(offset) : buffer.toString('latin1', offset, offset + length)
     let text = this.cache.get(raw)
     if (text === undefined) {
       text = length === 4 ? ipv4ToString(buffer, offset) : ipv6ToString(buffer, offset)
