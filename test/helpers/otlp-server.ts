@@ -5,8 +5,9 @@
 // (grpc-js strips it from the metadata handed to handlers).
 import dc from 'node:diagnostics_channel'
 import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2'
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js'
+import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
+import { rpcStatusSchema } from '../../src/exporters/sdk/grpc-retry.ts'
 import { attributesOf, metricOf, type AttributeValue, type ReceivedMetric } from './otlp-metrics.ts'
 
 // opentelemetry-proto v1 (common, resource, metrics, collector/metrics), the parts metrics use.
@@ -90,12 +91,23 @@ const SERVICE: ServiceDefinition = {
   },
 }
 
+/** A google.rpc.Status with one google.rpc.RetryInfo detail, encoded. */
+function statusWithRetryInfo(code: number, message: string, retryDelayMs: number): Buffer {
+  const retryInfo = rpcStatusSchema.lookupType('RetryInfo').encode({
+    retry_delay: { seconds: Math.floor(retryDelayMs / 1000), nanos: (retryDelayMs % 1000) * 1e6 },
+  }).finish()
+  const details = [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: retryInfo }]
+  return Buffer.from(rpcStatusSchema.lookupType('Status').encode({ code, message, details }).finish())
+}
+
 export class OtlpTestServer {
   /** Every export received, in order; one entry per ResourceMetrics. */
   readonly exports: ReceivedExport[] = []
   private server: Server | undefined
   private port = 0
-  private failure: { code: status; details: string } | undefined
+  /** When each Export call arrived (Date.now()), failed or not. */
+  readonly calls: number[] = []
+  private failure: { code: status; details: string; retryDelayMs?: number } | undefined
   private readonly encodings: string[] = []
   private readonly onStreamStart = (message: unknown) => {
     const { stream, headers } = message as { stream: ServerHttp2Stream; headers: IncomingHttpHeaders }
@@ -115,9 +127,12 @@ export class OtlpTestServer {
     return `127.0.0.1:${this.port}`
   }
 
-  /** Answer every export with this status (default UNAVAILABLE) until succeed() is called. */
-  failWith(code: status = status.UNAVAILABLE, details = 'test server failing on demand'): void {
-    this.failure = { code, details }
+  /**
+   * Answer every export with this status (default UNAVAILABLE) until succeed() is called; with `retryDelayMs`, the
+   * status carries a google.rpc.RetryInfo detail asking the client to wait that long.
+   */
+  failWith(code: status = status.UNAVAILABLE, details = 'test server failing on demand', retryDelayMs?: number): void {
+    this.failure = { code, details, ...(retryDelayMs === undefined ? {} : { retryDelayMs }) }
   }
 
   succeed(): void {
@@ -128,8 +143,12 @@ export class OtlpTestServer {
     const server = new Server()
     server.addService(SERVICE, {
       Export: (call: ServerUnaryCall<Buffer, Decoded>, callback: sendUnaryData<Decoded>) => {
+        this.calls.push(Date.now())
         if (this.failure) {
-          callback({ code: this.failure.code, details: this.failure.details })
+          const { code, details, retryDelayMs } = this.failure
+          const metadata = new Metadata()
+          if (retryDelayMs !== undefined) metadata.set('grpc-status-details-bin', statusWithRetryInfo(code, details, retryDelayMs))
+          callback({ code, details, metadata })
           return
         }
         let request: Decoded

@@ -1,9 +1,11 @@
 // The `otlp` exporter: metrics from the definitions plus netlens self-telemetry, pushed over OTLP/gRPC by the
-// OpenTelemetry SDK every `interval` (the reader, bridge and lifecycle are ../sdk/push-exporter.ts).
+// OpenTelemetry SDK every `interval` (the reader, bridge and lifecycle are ../sdk/push-exporter.ts), with the
+// retries the specification asks for (../sdk/grpc-retry.ts).
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js'
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc'
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics'
 import type { CreateSettings } from '../../component/types.ts'
+import { retryingExporter } from '../sdk/grpc-retry.ts'
 import { temporalityOf } from '../sdk/push-config.ts'
 import { PushExporter, type Transport } from '../sdk/push-exporter.ts'
 import { readTlsFiles } from '../sdk/tls.ts'
@@ -36,7 +38,7 @@ async function grpcTransport(config: OtlpConfig, timeoutMs: number): Promise<Tra
     temporalityPreference: temporalityOf(config),
   } as ConstructorParameters<typeof OTLPMetricExporter>[0])
   return {
-    exporter: exporter as unknown as PushMetricExporter,
+    exporter: retryingExporter(exporter as unknown as PushMetricExporter, { timeoutMs }),
     details: { endpoint: `${endpoint.host}:${endpoint.port}`, tls: !config.tls.insecure },
   }
 }

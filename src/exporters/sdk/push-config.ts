@@ -51,7 +51,14 @@ export const pushSchema = {
     sensitive: true,
   },
   compression: { doc: 'gzip or none.', default: 'gzip', format: ['gzip', 'none'] },
-  timeout: { doc: 'Deadline of one export (capped at interval).', default: '10s', format: 'duration' },
+  timeout: {
+    doc:
+      'Deadline of one export (capped at interval). otlp (gRPC) retries transient failures within it, after the delay ' +
+      'a RESOURCE_EXHAUSTED or UNAVAILABLE answer asks for in RetryInfo; a longer delay holds back the next exports ' +
+      'until it ends. otlphttp retries within it as the OpenTelemetry SDK does (Retry-After honoured, 5 attempts).',
+    default: '10s',
+    format: 'duration',
+  },
   interval: { doc: 'Export period.', default: '10s', format: 'duration' },
   temporality: {
     doc: 'Aggregation temporality of counters and histograms: cumulative or delta.',
