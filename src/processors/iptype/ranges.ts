@@ -3,17 +3,21 @@
 // "Globally Reachable: True" in the registry (anycast services, AS112, AMT, ORCHIDv2, ...) is `other`: it is a
 // public address. A prefix inside another is more specific and wins (longest prefix match).
 
-export type IpType =
-  | 'private'
-  | 'loopback'
-  | 'link_local'
-  | 'multicast'
-  | 'broadcast'
-  | 'unspecified'
-  | 'cgnat'
-  | 'documentation'
-  | 'reserved'
-  | 'other'
+/** Every type an address can have, in the order the docs list them. */
+export const IP_TYPES = [
+  'private',
+  'loopback',
+  'link_local',
+  'multicast',
+  'broadcast',
+  'unspecified',
+  'cgnat',
+  'documentation',
+  'reserved',
+  'other',
+] as const
+
+export type IpType = (typeof IP_TYPES)[number]
 
 export interface RangeEntry {
   /** CIDR as written in the registry. */
