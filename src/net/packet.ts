@@ -1,6 +1,8 @@
 // Network-layer decoding of captured frames, shared by the dns and http receivers (SOCK_DGRAM: data starts at the
 // IP header, or at an inline VLAN tag when the frame's ethertype says so) down to the UDP or TCP payload. Pure and
 // allocation-light: a frame either yields a DecodedPacket or the reason it cannot, which the caller counts.
+// decodeFrame also describes IP fragments (IpFragment), for a caller that reassembles them (src/net/reassembly.ts)
+// and decodes the whole datagram with decodeDatagram; decodePacket refuses them as `ip_fragment`.
 import type { Family, Transport } from '../records.ts'
 import { ipv4ToString as ipv4Text, ipv6ToString as ipv6Text } from './address.ts'
 
@@ -31,6 +33,40 @@ export interface DecodedPacket {
   payload: Buffer
 }
 
+/** One piece of a fragmented IPv4 or IPv6 datagram. */
+export interface IpFragment {
+  family: Family
+  sourceAddress: string
+  destinationAddress: string
+  /** The identification (IPv4: 16 bits, IPv6: 32 bits from the fragment header). */
+  fragmentId: number
+  /** The datagram's transport protocol (IPv6: the fragment header's next header). */
+  protocol: number
+  /** Where `data` starts in the reassembled datagram's fragmentable part, in bytes. */
+  fragmentOffset: number
+  moreFragments: boolean
+  /**
+   * Header bytes in front of the fragmentable part that count towards the 65535-byte limit of the reassembled
+   * datagram (IPv4: the header, within the total length; IPv6: extension headers before the fragment header,
+   * within the payload length).
+   */
+  headerLength: number
+  /** The piece: a view into the frame, not a copy. */
+  data: Buffer
+}
+
+/** A reassembled datagram: its fragmentable part (transport header first, or IPv6 extension headers). */
+export interface IpDatagram {
+  family: Family
+  sourceAddress: string
+  destinationAddress: string
+  protocol: number
+  data: Buffer
+}
+
+export const isFragment = (decoded: DecodedPacket | IpFragment | string): decoded is IpFragment =>
+  typeof decoded === 'object' && 'fragmentOffset' in decoded
+
 /** Why a frame was not decoded; each is counted as `netlens.records.dropped{reason}`. */
 export type PacketDropReason =
   | 'not_ip'
@@ -45,6 +81,21 @@ export type PacketDropReason =
 
 /** Decodes a frame's network and transport headers; malformed or unsupported input returns its reason. */
 export function decodePacket(data: Buffer, frameEthertype: number): DecodedPacket | PacketDropReason {
+  const decoded = decodeFrame(data, frameEthertype)
+  return isFragment(decoded) ? 'ip_fragment' : decoded
+}
+
+/** The transport headers of a reassembled datagram (reassembly.ts checked its size and pieces). */
+export function decodeDatagram(datagram: IpDatagram): DecodedPacket | PacketDropReason {
+  const { data, family, protocol, sourceAddress, destinationAddress } = datagram
+  if (family === 'ipv4') return decodeTransport(data, 0, data.length, protocol, family, sourceAddress, destinationAddress)
+  const decoded = decodeIpv6Chain(data, 0, data.length, protocol, 0, sourceAddress, destinationAddress)
+  // A fragment header inside a reassembled datagram: fragments of fragments, which no sender makes.
+  return isFragment(decoded) ? 'ip_fragment' : decoded
+}
+
+/** decodePacket, except that an IP fragment is described for reassembly instead of refused. */
+export function decodeFrame(data: Buffer, frameEthertype: number): DecodedPacket | IpFragment | PacketDropReason {
   let ethertype = frameEthertype
   let offset = 0
   for (let tags = 0; ethertype === ETHERTYPE_VLAN || ethertype === ETHERTYPE_QINQ; tags++) {
@@ -58,7 +109,7 @@ export function decodePacket(data: Buffer, frameEthertype: number): DecodedPacke
   return 'not_ip'
 }
 
-function decodeIpv4(data: Buffer, start: number): DecodedPacket | PacketDropReason {
+function decodeIpv4(data: Buffer, start: number): DecodedPacket | IpFragment | PacketDropReason {
   if (start + 20 > data.length) return 'truncated_packet'
   const versionIhl = data[start] as number
   if (versionIhl >> 4 !== 4) return 'bad_ip_header'
@@ -67,28 +118,61 @@ function decodeIpv4(data: Buffer, start: number): DecodedPacket | PacketDropReas
   if (headerLength < 20 || totalLength < headerLength) return 'bad_ip_header'
   // Total length beyond the captured bytes: the frame was cut; fewer: Ethernet padding, trimmed below.
   if (start + totalLength > data.length) return 'truncated_packet'
-  // More-fragments set or a non-zero offset: a message in pieces cannot be decoded from one of them.
-  if ((data.readUInt16BE(start + 6) & 0x3fff) !== 0) return 'ip_fragment'
   const protocol = data[start + 9] as number
   const end = start + totalLength
   const source = ipv4Text(data, start + 12)
   const destination = ipv4Text(data, start + 16)
+  const flags = data.readUInt16BE(start + 6)
+  // More-fragments set or a non-zero offset: a piece of a datagram, for reassembly.
+  if ((flags & 0x3fff) !== 0) {
+    return {
+      family: 'ipv4', sourceAddress: source, destinationAddress: destination,
+      fragmentId: data.readUInt16BE(start + 4), protocol,
+      fragmentOffset: (flags & 0x1fff) * 8, moreFragments: (flags & 0x2000) !== 0,
+      headerLength, data: data.subarray(start + headerLength, end),
+    }
+  }
   return decodeTransport(data, start + headerLength, end, protocol, 'ipv4', source, destination)
 }
 
-function decodeIpv6(data: Buffer, start: number): DecodedPacket | PacketDropReason {
+function decodeIpv6(data: Buffer, start: number): DecodedPacket | IpFragment | PacketDropReason {
   if (start + 40 > data.length) return 'truncated_packet'
   if ((data[start] as number) >> 4 !== 6) return 'bad_ip_header'
   const end = start + 40 + data.readUInt16BE(start + 4)
   if (end > data.length) return 'truncated_packet'
-  let next = data[start + 6] as number
-  let offset = start + 40
+  const source = ipv6Text(data, start + 8)
+  const destination = ipv6Text(data, start + 24)
+  return decodeIpv6Chain(data, start + 40, end, data[start + 6] as number, start + 40, source, destination)
+}
+
+/**
+ * Walks IPv6 extension headers from `offset` (the first of type `next`) to the transport header. A fragment
+ * header that makes this a piece of a datagram yields the IpFragment; `payloadStart` is where the IPv6 payload
+ * begins, to measure the headers in front of the fragment header.
+ */
+function decodeIpv6Chain(
+  data: Buffer,
+  offset: number,
+  end: number,
+  next: number,
+  payloadStart: number,
+  source: string,
+  destination: string,
+): DecodedPacket | IpFragment | PacketDropReason {
   for (let i = 0; next !== PROTO_UDP && next !== PROTO_TCP; i++) {
     if (i === MAX_IPV6_EXTENSIONS) return 'ipv6_extensions'
     if (next === 44) {
       // Fragment header: 8 bytes; any offset or the more-fragments flag means a piece of a datagram.
       if (offset + 8 > end) return 'truncated_packet'
-      if ((data.readUInt16BE(offset + 2) & 0xfff9) !== 0) return 'ip_fragment'
+      const flags = data.readUInt16BE(offset + 2)
+      if ((flags & 0xfff9) !== 0) {
+        return {
+          family: 'ipv6', sourceAddress: source, destinationAddress: destination,
+          fragmentId: data.readUInt32BE(offset + 4), protocol: data[offset] as number,
+          fragmentOffset: flags & 0xfff8, moreFragments: (flags & 1) !== 0,
+          headerLength: offset - payloadStart, data: data.subarray(offset + 8, end),
+        }
+      }
       next = data[offset] as number
       offset += 8
     } else if (next === 0 || next === 43 || next === 60 || next === 51) {
@@ -103,7 +187,7 @@ function decodeIpv6(data: Buffer, start: number): DecodedPacket | PacketDropReas
       return 'not_udp_tcp'
     }
   }
-  return decodeTransport(data, offset, end, next, 'ipv6', ipv6Text(data, start + 8), ipv6Text(data, start + 24))
+  return decodeTransport(data, offset, end, next, 'ipv6', source, destination)
 }
 
 function decodeTransport(

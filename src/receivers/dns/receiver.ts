@@ -48,6 +48,10 @@ export class DnsReceiver implements Receiver {
       { name: 'netlens.dns.tcp_streams', description: 'DNS-over-TCP connection directions being reassembled.', unit: '{stream}' },
       () => [{ attributes: { component: settings.id }, value: this.tracker.tcpStreams }],
     )
+    settings.telemetry.gauge(
+      { name: 'netlens.dns.fragmented_datagrams', description: 'IP datagrams waiting for the rest of their fragments.', unit: '{datagram}' },
+      () => [{ attributes: { component: settings.id }, value: this.tracker.fragmentedDatagrams }],
+    )
   }
 
   async start(host: Host): Promise<void> {

@@ -1,12 +1,13 @@
-// From captured frames to records: decode the packet, drop copies seen on another interface, reassemble TCP,
-// parse DNS, pair queries with responses, and collect DnsRecord / DnsAnswerRecord until the receiver flushes.
+// From captured frames to records: decode the packet (reassembling IP fragments), drop copies seen on another
+// interface, reassemble TCP, parse DNS, pair queries with responses, and collect DnsRecord / DnsAnswerRecord until the receiver flushes.
 // Pure (no I/O, no timers): the receiver drives it, and tests feed it hand-made frames.
 import type { AnyRecord, DnsRecord } from '../../records.ts'
 import type { Frame } from '../../native/frames.ts'
 import { answerRecord } from './answers.ts'
 import { Deduplicator } from './dedup.ts'
 import { QueryMatcher, type Exchange } from './matcher.ts'
-import { decodePacket, type DecodedPacket } from '../../net/packet.ts'
+import { decodeDatagram, decodeFrame, isFragment, type DecodedPacket, type PacketDropReason } from '../../net/packet.ts'
+import { DEFAULT_REASSEMBLY_OPTIONS, IpReassembly, type ReassemblyOptions } from '../../net/reassembly.ts'
 import { parseDns } from './parse.ts'
 import { TcpStreams } from './tcp-stream.ts'
 import type { DnsTelemetry } from './telemetry.ts'
@@ -21,6 +22,8 @@ export interface DnsTrackerOptions {
   tcpMaxStreams: number
   tcpMaxBytesPerStream: number
   tcpIdleNs: bigint
+  /** IP fragments of large UDP answers, put back together before decoding. */
+  ipReassembly: ReassemblyOptions
 }
 
 export const DEFAULT_TRACKER_OPTIONS: DnsTrackerOptions = {
@@ -32,6 +35,7 @@ export const DEFAULT_TRACKER_OPTIONS: DnsTrackerOptions = {
   tcpMaxStreams: 16384,
   tcpMaxBytesPerStream: 2 * 65537,
   tcpIdleNs: 60_000_000_000n,
+  ipReassembly: DEFAULT_REASSEMBLY_OPTIONS,
 }
 
 export class DnsTracker {
@@ -39,6 +43,7 @@ export class DnsTracker {
   private readonly telemetry: DnsTelemetry
   private readonly dedup: Deduplicator
   private readonly streams: TcpStreams
+  private readonly fragments: IpReassembly
   private readonly matcher: QueryMatcher
   private buffered: AnyRecord[] = []
 
@@ -50,6 +55,7 @@ export class DnsTracker {
       { maxStreams: options.tcpMaxStreams, maxBytesPerStream: options.tcpMaxBytesPerStream },
       (reason) => telemetry.dropped(reason),
     )
+    this.fragments = new IpReassembly(options.ipReassembly, (reason, count) => telemetry.dropped(reason, count))
     this.matcher = new QueryMatcher(
       { timeoutNs: options.timeoutNs, maxPending: options.maxPending },
       (reason) => telemetry.dropped(reason),
@@ -64,13 +70,19 @@ export class DnsTracker {
     return this.streams.size
   }
 
+  /** IP datagrams waiting for more of their fragments. */
+  get fragmentedDatagrams(): number {
+    return this.fragments.size
+  }
+
   handleFrame(frame: Frame): void {
     if (frame.data.length < frame.origlen) {
       // Cut to the ring's frame size: the tail of the message is missing.
       this.telemetry.dropped('truncated_capture')
       return
     }
-    const packet = decodePacket(frame.data, frame.ethertype)
+    const packet = this.decode(frame)
+    if (packet === undefined) return
     if (typeof packet === 'string') {
       this.telemetry.dropped(packet)
       return
@@ -93,6 +105,7 @@ export class DnsTracker {
     const timeouts: DnsRecord[] = []
     this.matcher.expire(nowNs, timeouts)
     this.streams.sweep(nowNs - this.options.tcpIdleNs)
+    this.fragments.expire(nowNs)
     for (const record of timeouts) this.add(record)
     const retransmits = this.matcher.retransmits
     if (retransmits > 0) {
@@ -104,10 +117,19 @@ export class DnsTracker {
     return records
   }
 
-  /** Forgets pending queries and partial streams (shutdown); the queries are counted as dropped. */
+  /** Forgets pending queries, partial streams and datagrams (shutdown); queries and fragments are counted as dropped. */
   clear(): void {
     this.telemetry.dropped('shutdown_pending', this.matcher.clear())
     this.streams.clear()
+    this.fragments.clear()
+  }
+
+  /** The frame's packet; a fragment either completes its datagram or waits for the rest of it (undefined). */
+  private decode(frame: Frame): DecodedPacket | PacketDropReason | undefined {
+    const decoded = decodeFrame(frame.data, frame.ethertype)
+    if (!isFragment(decoded)) return decoded
+    const datagram = this.fragments.push(decoded, frame.ifindex, frame.timestampNs)
+    return datagram && decodeDatagram(datagram)
   }
 
   private handleMessage(payload: Buffer, packet: DecodedPacket, timestampNs: bigint): void {

@@ -92,4 +92,7 @@ export async function startHarness(options: HarnessOptions): Promise<DnsHarness>
 }
 
 /** Drops that mean the receiver lost or misread traffic: none may happen in these tests. */
-export const LOSS_REASONS = ['parse_error', 'unmatched_response', 'duplicate', 'capture_ring_full', 'capture_queue_full', 'tcp_desync', 'internal_error']
+export const LOSS_REASONS = [
+  'parse_error', 'unmatched_response', 'duplicate', 'capture_ring_full', 'capture_queue_full', 'tcp_desync', 'internal_error',
+  'ip_reassembly_timeout', 'ip_reassembly_full', 'ip_reassembly_invalid',
+]

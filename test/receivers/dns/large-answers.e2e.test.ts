@@ -1,7 +1,8 @@
 // Acceptance against knotd in a namespace: answers larger than 512 bytes. Without EDNS the UDP response comes
 // back truncated (TC=1, no answers) and kdig retries over TCP; with EDNS and a large enough buffer the whole
-// answer arrives over UDP. The receiver must report both exchanges of a retry with their own response codes, and
-// the addresses from whichever response carried them.
+// answer arrives over UDP, in IP fragments when it is larger than the veth's 1500-byte MTU. The receiver must
+// report both exchanges of a retry with their own response codes, the addresses from whichever response carried
+// them, and a fragmented answer like any other (the port filter keeps its fragments, user space reassembles).
 import assert from 'node:assert/strict'
 import { LOSS_REASONS, startHarness, ZONE, type DnsHarness } from './harness.ts'
 
@@ -9,6 +10,8 @@ import { LOSS_REASONS, startHarness, ZONE, type DnsHarness } from './harness.ts'
 const BIG = Array.from({ length: 60 }, (_, i) => `198.18.200.${i + 1}`)
 /** 120 A records: 1966 bytes with EDNS, over the veth's 1500-byte MTU, so the server fragments the datagram. */
 const HUGE = Array.from({ length: 120 }, (_, i) => `198.18.201.${i + 1}`)
+/** One TXT record of 12 strings of 250 characters: a 3069-byte answer, in three fragments. */
+const TXT_STRINGS = Array.from({ length: 12 }, (_, i) => String.fromCharCode(97 + i).repeat(250))
 
 describe('dns receiver acceptance: answers over 512 bytes (TC=1 and TCP retry, EDNS) against knotd', function () {
   this.timeout(60_000)
@@ -17,8 +20,12 @@ describe('dns receiver acceptance: answers over 512 bytes (TC=1 and TCP retry, E
   before(async () => {
     h = await startHarness({
       id: 'dns/large', slot: 2,
-      records: [...BIG.map((address) => `big 120 IN A ${address}`), ...HUGE.map((address) => `huge 120 IN A ${address}`)],
-      // Above the 1232-byte default, so that knotd sends the 1966-byte answer in fragments rather than truncating.
+      records: [
+        ...BIG.map((address) => `big 120 IN A ${address}`),
+        ...HUGE.map((address) => `huge 120 IN A ${address}`),
+        `txt 120 IN TXT ${TXT_STRINGS.map((text) => `"${text}"`).join(' ')}`,
+      ],
+      // Above the 1232-byte default, so that knotd sends answers over the MTU in fragments rather than truncating.
       udpMaxPayload: 4096,
     })
   })
@@ -77,29 +84,63 @@ describe('dns receiver acceptance: answers over 512 bytes (TC=1 and TCP retry, E
     for (const reason of LOSS_REASONS) assert.equal(h.dropped(reason), 0, reason)
   })
 
-  // What happens today, asserted as it is: the capture cannot reassemble IP fragments. The port filter drops the
-  // non-first fragments in the kernel (they carry no ports) and packet decoding refuses the first one, both
-  // counted as `ip_fragment`; the query the fragmented datagram answered is then reported as a timeout. Fixing it
-  // takes the capture (bpf/port_filter.bpf.c: pass the fragments following a matched first one; src/net: a bounded
-  // reassembly table); this test then has to expect NOERROR and 120 addresses.
-  it('counts a fragmented UDP answer as ip_fragment and reports its query as a timeout (no reassembly yet)', async () => {
+  /** Datagrams the server's namespace sent in fragments so far (IPv4 and IPv6): proof the answers were cut. */
+  const fragmentedByServer = () => {
+    const counters = h.server.exec('nstat', ['-saz', 'IpFragOKs', 'Ip6FragOKs'])
+    return [...counters.matchAll(/^Ip6?FragOKs\s+(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0)
+  }
+
+  it('reassembles a fragmented EDNS answer over IPv4 and IPv6: NOERROR with all its addresses, no timeout', async () => {
     const { server } = h
     const beforeRecords = h.dns().length
     const beforeAnswers = h.answers().length
+    const beforeFragmented = fragmentedByServer()
+    const beforeFragmentDrops = h.dropped('ip_fragment')
     for (const address of [server.ipv4, server.ipv6]) {
       const output = h.ask(address, `huge.${ZONE}`, 'A', '+bufsize=4096')
       assert.doesNotMatch(output, /truncated/, output)
       assert.match(output, /ANSWER: 120;/, output)
       assert.match(output, /Received 1966 B/, output)
     }
+    assert.equal(fragmentedByServer() - beforeFragmented, 2, 'each answer left the server in fragments')
     await h.waitForDns(beforeRecords + 2)
 
-    const seen = h.dns().slice(beforeRecords).map((r) => `${r.transport} ${r.server.address} ${r.questionName} ${r.responseCode}`).sort()
-    assert.deepEqual(seen, [`udp ${server.ipv4} huge.${ZONE} timeout`, `udp ${server.ipv6} huge.${ZONE} timeout`].sort())
-    assert.equal(h.answers().length, beforeAnswers)
-    // Two fragments per answer (IPv4 and IPv6 alike): the first refused in user space, the second in the kernel.
-    // At least: the kernel counts every non-first fragment in the namespace, whatever its ports.
-    assert.ok(h.dropped('ip_fragment') >= 4, String(h.dropped('ip_fragment')))
+    const seen = h.dns().slice(beforeRecords).map((r) => `${r.transport} ${r.family} ${r.server.address} ${r.questionName} ${r.questionType} ${r.responseCode}`).sort()
+    assert.deepEqual(seen, [
+      `udp ipv4 ${server.ipv4} huge.${ZONE} A NOERROR`,
+      `udp ipv6 ${server.ipv6} huge.${ZONE} A NOERROR`,
+    ])
+    for (const record of h.dns().slice(beforeRecords)) assert.ok(record.durationSeconds !== undefined && record.durationSeconds > 0)
+    const answers = h.answers().slice(beforeAnswers)
+    assert.deepEqual(answers.map((r) => r.client).sort(), [server.gatewayIpv4, server.gatewayIpv6].sort())
+    for (const record of answers) {
+      assert.deepEqual(record.addresses.map((a) => `${a.address}/${a.ttlSeconds}`).sort(), HUGE.map((a) => `${a}/120`).sort())
+    }
+    assert.equal(h.dropped('ip_fragment'), beforeFragmentDrops)
+    for (const reason of LOSS_REASONS) assert.equal(h.dropped(reason), 0, reason)
+  })
+
+  it('reassembles a 3069-byte TXT answer in three fragments over IPv4 and IPv6', async () => {
+    const { server } = h
+    const beforeRecords = h.dns().length
+    const beforeFragmented = fragmentedByServer()
+    const beforeFragmentDrops = h.dropped('ip_fragment')
+    for (const address of [server.ipv4, server.ipv6]) {
+      const output = h.ask(address, `txt.${ZONE}`, 'TXT', '+bufsize=4096')
+      assert.doesNotMatch(output, /truncated/, output)
+      assert.match(output, /ANSWER: 1;/, output)
+      assert.match(output, /Received 3069 B/, output)
+      assert.ok(output.includes(`"${TXT_STRINGS[11]}"`), output)
+    }
+    assert.equal(fragmentedByServer() - beforeFragmented, 2, 'each answer left the server in fragments')
+    await h.waitForDns(beforeRecords + 2)
+
+    const seen = h.dns().slice(beforeRecords).map((r) => `${r.transport} ${r.family} ${r.server.address} ${r.questionName} ${r.questionType} ${r.responseCode}`).sort()
+    assert.deepEqual(seen, [
+      `udp ipv4 ${server.ipv4} txt.${ZONE} TXT NOERROR`,
+      `udp ipv6 ${server.ipv6} txt.${ZONE} TXT NOERROR`,
+    ])
+    assert.equal(h.dropped('ip_fragment'), beforeFragmentDrops)
     for (const reason of LOSS_REASONS) assert.equal(h.dropped(reason), 0, reason)
   })
 })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
-import { decodePacket, type DecodedPacket } from '../../../src/net/packet.ts'
+import { decodeFrame, decodePacket, isFragment, type DecodedPacket } from '../../../src/net/packet.ts'
 import { ipv6ToString } from '../../../src/net/address.ts'
+import { fragmentsOf, type Packet } from '../../net/fragments.ts'
 import { ipPacket, ipv6Bytes, query, tcpSegment, udpSegment } from './builders.ts'
 
 const v4 = { src: '198.18.1.2', sport: 40000, dst: '198.18.1.1', dport: 53 }
@@ -101,6 +102,26 @@ describe('dns packet decoding', () => {
     const tcp = ipPacket(v4, 6, tcpSegment(v4, Buffer.alloc(0), { seq: 1 })).data
     tcp[32] = 4 << 4
     assert.equal(decodePacket(tcp, 0x0800), 'bad_tcp_header')
+  })
+
+  it('describes IP fragments for reassembly instead of refusing them (decodeFrame)', () => {
+    const udp = udpSegment(v4, Buffer.alloc(2000, 1))
+    const [first, last] = fragmentsOf(v4, udp, [1480], { id: 0xbeef }) as [Packet, Packet]
+    const piece = decodeFrame(last.data, last.ethertype)
+    assert.ok(isFragment(piece))
+    assert.deepEqual({ ...piece, data: piece.data.length }, {
+      family: 'ipv4', sourceAddress: v4.src, destinationAddress: v4.dst, fragmentId: 0xbeef, protocol: 17,
+      fragmentOffset: 1480, moreFragments: false, headerLength: 20, data: 528,
+    })
+    assert.equal(decodePacket(first.data, first.ethertype), 'ip_fragment')
+    const hopByHop = { first: 0, headers: Buffer.from([44, 0, 1, 4, 0, 0, 0, 0]) }
+    const [first6] = fragmentsOf(v6, udpSegment(v6, Buffer.alloc(2000)), [1232], { id: 0x89abcdef, unfragmentable: hopByHop })
+    const piece6 = decodeFrame(first6!.data, first6!.ethertype)
+    assert.ok(isFragment(piece6))
+    assert.deepEqual({ ...piece6, data: piece6.data.length }, {
+      family: 'ipv6', sourceAddress: v6.src, destinationAddress: v6.dst, fragmentId: 0x89abcdef, protocol: 17,
+      fragmentOffset: 0, moreFragments: true, headerLength: 8, data: 1232,
+    })
   })
 
   it('writes IPv6 addresses in RFC 5952 form, as URL does', () => {

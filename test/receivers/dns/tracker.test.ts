@@ -5,7 +5,8 @@ import { SelfTelemetry, type SelfCounter } from '../../../src/telemetry/self.ts'
 import { DEFAULT_TRACKER_OPTIONS, DnsTracker, type DnsTrackerOptions } from '../../../src/receivers/dns/tracker.ts'
 import { DnsTelemetry } from '../../../src/receivers/dns/telemetry.ts'
 import { TcpFlags } from '../../../src/net/packet.ts'
-import { ms, prefixed, query, response, reverse, tcpFrame, udpFrame, type Endpoints } from './builders.ts'
+import { fragmentsOf } from '../../net/fragments.ts'
+import { frameOf, ms, prefixed, query, response, reverse, tcpFrame, udpFrame, udpSegment, type Endpoints } from './builders.ts'
 
 const T0 = 1_700_000_000_000_000_000n
 const client4: Endpoints = { src: '198.18.7.2', sport: 41000, dst: '198.18.7.1', dport: 53 }
@@ -127,6 +128,40 @@ describe('dns tracker', () => {
     assert.equal(answerRecords(records).length, 1)
     assert.equal(dropped('duplicate'), 2)
     assert.equal(dropped('unmatched_response'), 0)
+  })
+
+  it('reassembles a UDP answer in IP fragments, timed by its last piece, once per interface it was seen on', () => {
+    const { tracker, dropped } = setup()
+    const addresses = Array.from({ length: 150 }, (_, i) => `198.18.77.${i + 1}`)
+    const answer = response(40, 'many.test', 'A', addresses.map((data) => ({ type: 'A', name: 'many.test', ttl: 60, data })))
+    for (const [e, cut] of [[client4, 1480], [client6, 1232]] as const) {
+      const server = reverse(e)
+      const pieces = fragmentsOf(server, udpSegment(server, answer), [cut], { id: 7 })
+      tracker.handleFrame(udpFrame(e, query(40, 'many.test'), T0))
+      // The last piece first, then the first on two interfaces: the second datagram is a copy.
+      tracker.handleFrame(frameOf(pieces[1]!, T0 + ms(2), 5))
+      tracker.handleFrame(frameOf(pieces[0]!, T0 + ms(3), 5))
+      tracker.handleFrame(frameOf(pieces[1]!, T0 + ms(3), 6))
+      tracker.handleFrame(frameOf(pieces[0]!, T0 + ms(3), 6))
+    }
+    const records = tracker.collect(T0 + ms(10))
+    assert.deepEqual(dnsRecords(records).map((r) => `${r.family} ${r.responseCode} ${r.durationSeconds}`), ['ipv4 NOERROR 0.003', 'ipv6 NOERROR 0.003'])
+    assert.deepEqual(answerRecords(records).map((r) => r.addresses.length), [150, 150])
+    assert.equal(dropped('duplicate'), 2)
+    assert.equal(tracker.fragmentedDatagrams, 0)
+  })
+
+  it('counts the pieces of a fragmented answer that never completed once their timeout passed', () => {
+    const { tracker, dropped } = setup({ ipReassembly: { ...DEFAULT_TRACKER_OPTIONS.ipReassembly, timeoutNs: ms(5000) } })
+    const server = reverse(client4)
+    const pieces = fragmentsOf(server, udpSegment(server, Buffer.alloc(3000)), [1480, 2960], { id: 8 })
+    tracker.handleFrame(frameOf(pieces[0]!, T0))
+    tracker.handleFrame(frameOf(pieces[2]!, T0 + ms(1)))
+    tracker.collect(T0 + ms(4999))
+    assert.equal(tracker.fragmentedDatagrams, 1)
+    tracker.collect(T0 + ms(5000))
+    assert.equal(dropped('ip_reassembly_timeout'), 2)
+    assert.equal(tracker.fragmentedDatagrams, 0)
   })
 
   it('reassembles TCP: a query split in two segments, two responses coalesced in one', () => {
