@@ -130,3 +130,9 @@ export class DomainStore {
     return live
   }
 }
+
+/** Lower case without the trailing dot; '' for the root or an empty name, which name nothing. */
+export function normalizeName(name: string): string {
+  const text = name.endsWith('.') ? name.slice(0, -1) : name
+  return text.toLowerCase()
+}

@@ -1,5 +1,5 @@
 // The rdns processor with an injected clock: learning from answers, naming flows and HTTP, TTL floor and cap,
-// LRU bounds, several names per address, and its telemetry.
+// LRU bounds, several names per address, its telemetry, and its PTR settings (the lookups: ptr.test.ts).
 import assert from 'node:assert/strict'
 import type { Batch } from '../../../src/component/types.ts'
 import { rdnsProcessorFactory } from '../../../src/processors/rdns/factory.ts'
@@ -158,5 +158,31 @@ describe('rdns processor', () => {
 
   it('rejects min_ttl above max_ttl', () => {
     assert.throws(() => configOf(rdnsProcessorFactory, { min_ttl: '2h', max_ttl: '1h' }), /min_ttl/)
+  })
+
+  it('has PTR lookups off by default; on, takes servers as IP or IP:port ([IPv6]:port)', () => {
+    const { ptr_lookups: ptr } = configOf(rdnsProcessorFactory)
+    assert.equal(ptr.enabled, false)
+    assert.deepEqual(ptr.servers, [], 'the system\'s resolvers')
+    assert.deepEqual([ptr.rate, ptr.timeout, ptr.max_pending], [10, 2000, 1000])
+    const { processor } = setup()
+    assert.equal(processor.ptr, undefined)
+    const servers = ['10.0.0.53', '10.0.0.53:5353', 'fd00::53', '[fd00::53]:5353']
+    assert.deepEqual(configOf(rdnsProcessorFactory, { ptr_lookups: { enabled: true, servers } }).ptr_lookups.servers, servers)
+  })
+
+  it('rejects PTR settings it cannot use, naming the key', () => {
+    const rejects = (ptr_lookups: Record<string, unknown>, message: RegExp) =>
+      assert.throws(() => configOf(rdnsProcessorFactory, { ptr_lookups }), message)
+    rejects({ servers: ['10.0.0.53', 'resolver.example'] }, /ptr_lookups::servers\[1\]: "resolver.example" is not an IP address or IP:port/)
+    rejects({ servers: ['fd00::53:5353:'] }, /ptr_lookups::servers\[0\]/)
+    rejects({ servers: ['10.0.0.53:0'] }, /ptr_lookups::servers\[0\]/)
+    rejects({ skip_ip_types: ['private', 'privat'] }, /ptr_lookups::skip_ip_types\[1\]: "privat" is not one of private, loopback/)
+    rejects({ rate: 0 }, /processors::rdns::ptr_lookups::rate: must be a positive integer/)
+    rejects({ timeout: 'soon' }, /ptr_lookups::timeout: must be a duration/)
+    rejects({ timeout: 0 }, /ptr_lookups::timeout: must be at least 1ms/)
+    rejects({ negative_ttl: '0s' }, /ptr_lookups::negative_ttl: must be at least 1s/)
+    rejects({ ttl: '500ms' }, /ptr_lookups::ttl: must be at least 1s/)
+    rejects({ rates: 5 }, /ptr_lookups: unknown key "rates"/)
   })
 })
