@@ -152,11 +152,11 @@ export class IpReassembly {
     // Empty pieces, or pieces not in 8-byte units before the last, are not what any sender makes.
     if (data.length === 0 || (moreFragments && data.length % 8 !== 0)) return 'invalid'
     if (end + fragment.headerLength > MAX_DATAGRAM) return 'invalid'
-    const { covered } = entry
-    const receivedEnd = covered.length > 0 ? (covered[covered.length - 1] as number) : 0
-    if (moreFragments ? entry.total >= 0 && end > entry.total : entry.total >= 0 ? end !== entry.total : end < receivedEnd) {
-      return 'invalid'
-    }
+    const { covered, total } = entry
+    // Once the last piece told the length, nothing may go past it and another last piece must agree with it.
+    if (total >= 0 && (moreFragments ? end > total : end !== total)) return 'invalid'
+    // A last piece ending before data already received.
+    if (total < 0 && !moreFragments && covered.length > 0 && end < (covered[covered.length - 1] as number)) return 'invalid'
     let fresh = data.length
     for (let i = 0; i < covered.length; i += 2) {
       const from = Math.max(covered[i] as number, start)
