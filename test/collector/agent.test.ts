@@ -2,49 +2,37 @@
 // and exports it to a real OpenTelemetry Collector over OTLP/gRPC and OTLP/HTTP at once, and serves it on a
 // Prometheus endpoint that this test scrapes; SIGTERM then ends it cleanly.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { startAgent, type RunningAgent } from '../helpers/agent.ts'
 import { freePort, TestCollector } from '../helpers/collector.ts'
 import { createTestHost, type TestHost } from '../helpers/netns.ts'
 import type { ReceivedMetric } from '../helpers/otlp-server.ts'
 import { exited, printed, runPeer } from '../helpers/peers.ts'
-
-const NETLENS = fileURLToPath(new URL('../../bin/netlens', import.meta.url))
 
 describe('netlens run → OpenTelemetry Collector (gRPC + HTTP) and Prometheus', function () {
   this.timeout(600_000)
   let client: TestHost
   let server: TestHost
   let collector: TestCollector
-  let agent: ChildProcess | undefined
-  let dir: string
-  let stderr = ''
+  let agent: RunningAgent | undefined
 
   before(async () => {
     collector = await TestCollector.create()
     await collector.start()
     client = createTestHost()
     server = createTestHost()
-    dir = mkdtempSync(join(tmpdir(), 'netlens-agent-otelcol-'))
   })
 
   after(async () => {
-    agent?.kill('SIGKILL')
+    agent?.destroy()
     client?.destroy()
     server?.destroy()
     await collector?.destroy()
-    rmSync(dir, { recursive: true, force: true })
   })
 
   it('exports a real connection through both transports and serves it for scraping', async function () {
     this.timeout(60_000)
     const promPort = await freePort()
-    const config = join(dir, 'netlens.yaml')
-    writeFileSync(config, `
+    agent = await startAgent(`
 receivers:
   netflow: { interval: 500ms, udp: false }
 exporters:
@@ -65,13 +53,6 @@ service:
   telemetry:
     health_check: { endpoint: "" }
 `)
-    agent = spawn(NETLENS, ['run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] })
-    agent.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text })
-    await new Promise<void>((resolve, reject) => {
-      const check = () => (/netflow receiver started/.test(stderr) ? resolve() : undefined)
-      agent!.stderr!.on('data', check)
-      agent!.once('exit', () => reject(new Error(`agent exited early:\n${stderr}`)))
-    })
 
     const port = 7502
     const serverPeer = runPeer(server, ['tcp-server', server.ipv4, port, 1000, 2000])
@@ -104,10 +85,7 @@ service:
     assert.match(line, / 1$/)
     assert.match(text, /netlens_records_received_total\{[^}]*component="prometheus"/)
 
-    agent.kill('SIGTERM')
-    const [code] = await once(agent, 'exit')
-    assert.equal(code, 0, stderr)
-    agent = undefined
-    assert.doesNotMatch(stderr, /export failing/)
+    assert.equal(await agent.stop(), 0, agent.stderr())
+    assert.doesNotMatch(agent.stderr(), /export failing/)
   })
 })

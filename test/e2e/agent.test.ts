@@ -2,17 +2,11 @@
 // test hosts, records through the pipeline to the debug console view and to an OTLP/gRPC endpoint this test runs;
 // then SIGTERM, and no netlens program left in the kernel.
 import assert from 'node:assert/strict'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { execFileSync } from 'node:child_process'
+import { startAgent, type RunningAgent } from '../helpers/agent.ts'
 import { createTestHost, type TestHost } from '../helpers/netns.ts'
 import { OtlpTestServer } from '../helpers/otlp-server.ts'
 import { exited, printed, runPeer } from '../helpers/peers.ts'
-
-const NETLENS = fileURLToPath(new URL('../../bin/netlens', import.meta.url))
 
 /** Kernel ids of the loaded programs that netlens's objects define. */
 function netlensPrograms(): Set<number> {
@@ -25,30 +19,24 @@ describe('netlens run, end to end (real kernel, real OTLP/gRPC endpoint)', funct
   let client: TestHost
   let server: TestHost
   let otlp: OtlpTestServer
-  let agent: ChildProcess | undefined
-  let dir: string
-  let stdout = ''
-  let stderr = ''
+  let agent: RunningAgent | undefined
 
   before(async () => {
     client = createTestHost()
     server = createTestHost()
     otlp = await OtlpTestServer.start()
-    dir = mkdtempSync(join(tmpdir(), 'netlens-e2e-'))
   })
 
   after(async () => {
-    agent?.kill('SIGKILL')
+    agent?.destroy()
     await otlp?.stop()
     client?.destroy()
     server?.destroy()
-    rmSync(dir, { recursive: true, force: true })
   })
 
   it('reports a real TCP connection to the console and over OTLP, then detaches everything on SIGTERM', async () => {
     const before = netlensPrograms()
-    const config = join(dir, 'netlens.yaml')
-    writeFileSync(config, `
+    agent = await startAgent(`
 receivers:
   netflow: { interval: 500ms, udp: false }
 exporters:
@@ -60,14 +48,6 @@ service:
   telemetry:
     health_check: { endpoint: "" }
 `)
-    agent = spawn(NETLENS, ['run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
-    agent.stdout!.setEncoding('utf8').on('data', (text: string) => { stdout += text })
-    agent.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text })
-    await new Promise<void>((resolve, reject) => {
-      const check = () => (/netflow receiver started/.test(stderr) ? resolve() : undefined)
-      agent!.stderr!.on('data', check)
-      agent!.once('exit', () => reject(new Error(`agent exited early:\n${stderr}`)))
-    })
     // Ids, not names: other processes on the machine may load the same programs at the same time.
     const loaded = [...netlensPrograms()].filter((id) => !before.has(id))
     assert.ok(loaded.length > 0, 'the agent loaded its programs')
@@ -91,17 +71,15 @@ service:
     assert.ok(otlp.exports.some((e) => e.resource['service.name'] === 'netlens'), 'resource names the service')
     assert.ok(otlp.exports.some((e) => e.metrics.some((m) => m.name === 'netlens.records.received')), 'own telemetry rides along')
 
+    const running = agent
     await new Promise<void>((resolve) => {
-      const check = () => (stdout.includes(`${server.ipv4}:${port}`) ? resolve() : undefined)
+      const check = () => (running.stdout().includes(`${server.ipv4}:${port}`) ? resolve() : undefined)
       check()
-      agent!.stdout!.on('data', check)
+      running.process.stdout!.on('data', check)
     })
-    assert.match(stdout, /python3/, 'the console view names the process')
+    assert.match(agent.stdout(), /python3/, 'the console view names the process')
 
-    agent.kill('SIGTERM')
-    const [code] = await once(agent, 'exit')
-    assert.equal(code, 0, stderr)
-    agent = undefined
+    assert.equal(await agent.stop(), 0, agent.stderr())
     const after = netlensPrograms()
     assert.deepEqual(loaded.filter((id) => after.has(id)), [], 'no program of the agent left in the kernel')
   })
