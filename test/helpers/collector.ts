@@ -37,6 +37,8 @@ export async function freePort(): Promise<number> {
 export interface CollectorTls {
   certFile: string
   keyFile: string
+  /** Mutual TLS: clients must present a certificate this CA signed. */
+  clientCaFile?: string
 }
 
 /** What one ExportMetricsServiceRequest's ResourceMetrics carried, as the collector decoded it. */
@@ -50,7 +52,8 @@ export interface CollectedExport {
 type Json = Record<string, any>
 
 function collectorConfig(grpcPort: number, httpPort: number, file: string, tls: CollectorTls | undefined): string {
-  const tlsBlock = tls ? `\n        tls: { cert_file: "${tls.certFile}", key_file: "${tls.keyFile}" }` : ''
+  const clientCa = tls?.clientCaFile ? `, client_ca_file: "${tls.clientCaFile}"` : ''
+  const tlsBlock = tls ? `\n        tls: { cert_file: "${tls.certFile}", key_file: "${tls.keyFile}"${clientCa} }` : ''
   return `receivers:
   otlp:
     protocols:
