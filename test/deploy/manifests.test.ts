@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import { NETLENS } from '../lifecycle/agent-process.ts'
+import { parseAlloy } from './alloy-syntax.ts'
 
 const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url))
 
@@ -87,13 +88,27 @@ describe('deploy/ (Kubernetes, Alloy, docker compose)', function () {
     }
   })
 
+  it('config.alloy parses with Alloy\'s own parser; a broken copy does not', () => {
+    const blocks = parseAlloy(join(DEPLOY, 'alloy/config.alloy'))
+    assert.ok(blocks.length >= 5)
+    const dir = mkdtempSync(join(tmpdir(), 'netlens-alloy-'))
+    try {
+      writeFileSync(join(dir, 'broken.alloy'), ALLOY.replace('endpoint = "127.0.0.1:4317"', 'endpoint = "127.0.0.1:4317'))
+      assert.throws(() => parseAlloy(join(dir, 'broken.alloy')), /alloy syntax: .*broken\.alloy/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('config.alloy: OTLP in on 4317, out through the Prometheus and OTLP exporters, every reference defined', () => {
-    assert.equal((ALLOY.match(/{/g) ?? []).length, (ALLOY.match(/}/g) ?? []).length, 'balanced braces')
-    const defined = new Set([...ALLOY.matchAll(/^([a-z_.]+) "([a-z_]+)" {/gm)].map((m) => `${m[1]}.${m[2]}`))
+    const blocks = parseAlloy(join(DEPLOY, 'alloy/config.alloy'))
+    const defined = new Set(blocks.map((b) => `${b.name}.${b.label}`))
     assert.deepEqual([...defined].sort(), [
       'otelcol.exporter.otlp.backend', 'otelcol.exporter.prometheus.netlens', 'otelcol.processor.batch.netlens',
       'otelcol.receiver.otlp.netlens', 'prometheus.remote_write.backend',
     ])
+    const receiver = blocks.find((b) => b.name === 'otelcol.receiver.otlp')!
+    assert.deepEqual(receiver.blocks.map((b) => b.name), ['grpc', 'output'])
     assert.match(ALLOY, /grpc {\s+\/\/[^\n]*\n\s+endpoint = "127\.0\.0\.1:4317"/)
     const references = [...ALLOY.matchAll(/((?:otelcol|prometheus)\.[a-z_.]+)\.(input|receiver)\b/g)].map((m) => m[1]!)
     assert.ok(references.length >= 4)
