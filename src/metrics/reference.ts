@@ -51,7 +51,9 @@ export function renderMetricReference(): string {
     '',
     "Every exporter also exports netlens's own counters and gauges under their `netlens.*` names, for example",
     '`netlens.records.received`, `netlens.records.dropped{component,reason}` and',
-    '`netlens.exporter.exports{exporter,outcome}`.',
+    '`netlens.exporter.exports{exporter,outcome}`; and the health of its process under the OpenTelemetry',
+    'semantic-convention names: `process.memory.usage` (resident bytes), `process.cpu.time{cpu.mode}` (s), and',
+    '`nodejs.eventloop.delay.p50`, `.p99`, `.max` (s, over the last 10 s: how late the event loop runs callbacks).',
     '',
   )
   return lines.join('\n')

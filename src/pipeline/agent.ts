@@ -5,6 +5,7 @@ import type { AgentConfig } from '../config/types.ts'
 import { receiverPreflight } from '../system/preflight.ts'
 import { HealthServer, HealthState } from '../telemetry/health.ts'
 import type { Logger } from '../telemetry/logger.ts'
+import { ProcessTelemetry } from '../telemetry/process.ts'
 import { SelfTelemetry } from '../telemetry/self.ts'
 import { BuildError, buildGraph } from './build.ts'
 import { Service, type ServiceOptions } from './service.ts'
@@ -19,6 +20,7 @@ export class Agent {
   private readonly config: AgentConfig
   private readonly options: AgentOptions
   private readonly logger: Logger
+  private readonly process: ProcessTelemetry
   private healthServer: HealthServer | undefined
   private service: Service | undefined
   private stopping: Promise<Error[]> | undefined
@@ -28,6 +30,7 @@ export class Agent {
     this.options = options
     this.logger = options.logger
     this.telemetry = options.telemetry ?? new SelfTelemetry()
+    this.process = new ProcessTelemetry(this.telemetry)
   }
 
   /** Resolves once running (possibly with failed receivers); rejects when the agent cannot run, after cleaning up. */
@@ -40,6 +43,7 @@ export class Agent {
     }
     // stop() may have come while the endpoint was binding: then there is nothing left to start.
     if (this.stopping) return
+    this.process.start()
     try {
       const graph = buildGraph(this.config, this.logger, this.telemetry)
       // Receivers missing a capability or kernel feature are disabled with a message naming it; the rest run.
@@ -69,6 +73,7 @@ export class Agent {
     this.health.phase = 'shutting_down'
     const failures = this.service ? await this.service.shutdown() : []
     this.health.phase = 'stopped'
+    this.process.stop()
     await this.healthServer?.close()
     return failures
   }
