@@ -1,5 +1,6 @@
 // Line-oriented logs on stderr: `2026-11-23T10:00:00.000Z info [dns] message key=value`.
 // stdout stays free for the debug exporter's tables.
+import { standardError } from './output.ts'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -23,9 +24,18 @@ function formatValue(value: unknown): string {
   return /[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text)
 }
 
+/** With stderr gone there is nowhere to say so: lines are dropped. */
+function writeToStderr(line: string): void {
+  try {
+    standardError().write(line + '\n')
+  } catch {
+    // closed
+  }
+}
+
 export function createLogger(
   level: LogLevel = 'info',
-  sink: LogSink = (line) => process.stderr.write(line + '\n'),
+  sink: LogSink = writeToStderr,
   component?: string,
 ): Logger {
   const emit = (at: LogLevel, message: string, fields?: LogFields) => {

@@ -2,6 +2,7 @@
 // stdout, so a user without a collector sees value at once. Aggregates itself; no SDK involved.
 import type { Batch, CreateSettings, Exporter, Host } from '../../component/types.ts'
 import { standardCounters, type SelfCounter, type SelfTelemetry } from '../../telemetry/self.ts'
+import { standardOutput } from '../../telemetry/output.ts'
 import { parseDuration } from '../sdk/values.ts'
 import { IntervalAggregate } from './aggregate.ts'
 import type { DebugConfig } from './config.ts'
@@ -16,7 +17,7 @@ export interface DebugIo {
   now(): Date
 }
 
-const STDOUT: DebugIo = { write: (text) => process.stdout.write(text), now: () => new Date() }
+const STDOUT: DebugIo = { write: (text) => standardOutput().write(text), now: () => new Date() }
 
 function dropLabel(name: string, attributes: Record<string, unknown>): string {
   if (name === 'netlens.records.dropped' && 'component' in attributes) {
