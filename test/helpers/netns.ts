@@ -22,6 +22,26 @@ function alive(pid: number): boolean {
   }
 }
 
+let sweptLeftovers = false
+
+/**
+ * What test processes that died (killed, timed out) left behind: their namespaces, and root-namespace links that
+ * still hold a subnet, which would otherwise shadow the next host given that subnet.
+ */
+function removeLeftovers(subnet: number): void {
+  if (!sweptLeftovers) {
+    sweptLeftovers = true
+    for (const line of sh('ip', ['netns', 'list']).split('\n')) {
+      const owner = /^nl(\d+)x\d+/.exec(line)
+      if (owner && !alive(Number(owner[1]))) try { sh('ip', ['netns', 'del', line.split(' ')[0]!]) } catch { /* raced */ }
+    }
+  }
+  for (const line of sh('ip', ['-o', '-4', 'addr', 'show', 'to', `198.18.${subnet}.0/24`]).split('\n')) {
+    const link = line.split(/\s+/)[1]?.split('@')[0]
+    if (link) try { sh('ip', ['link', 'del', link]) } catch { /* raced */ }
+  }
+}
+
 function claimSubnet(): number {
   mkdirSync(LOCKS, { recursive: true })
   for (let n = 1; n <= 250; n++) {
@@ -36,6 +56,7 @@ function claimSubnet(): number {
       try { mkdirSync(lock) } catch { continue }
     }
     writeFileSync(`${lock}/pid`, String(process.pid))
+    removeLeftovers(n)
     return n
   }
   throw new Error('no free test subnet in 198.18.1.0 - 198.18.250.0')
