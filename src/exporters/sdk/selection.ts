@@ -77,19 +77,42 @@ export function parseSelections(value: unknown, key: string): MetricSelection[] 
   })
 }
 
-/** One View per metric definition: attribute filter, cardinality limit and histogram buckets. */
-export function metricViews(config: SelectionConfig): ViewOptions[] {
+/** What one metric's view keeps and how many series it may have. */
+export interface MetricView {
+  name: string
+  /** The attributes the view keeps: an allow-list when the exporter selects them, else all but the optional ones. */
+  kept(attribute: string): boolean
+  allowed: string[] | undefined
+  denied: string[]
+  cardinalityLimit: number
+}
+
+export function viewsOf(config: SelectionConfig): MetricView[] {
   const selections = parseSelections(config.metrics, 'metrics')
   return METRICS.map((definition) => {
     const selection = selections.find((s) => s.name === definition.name)
+    const allowed = selection?.attributes
+    const denied = [...definition.optionalAttributes]
+    return {
+      name: definition.name,
+      kept: allowed ? (attribute) => allowed.includes(attribute) : (attribute) => !denied.includes(attribute),
+      allowed,
+      denied,
+      cardinalityLimit: selection?.cardinality_limit ?? config.cardinality_limit,
+    }
+  })
+}
+
+/** One View per metric definition: attribute filter, cardinality limit and histogram buckets. */
+export function metricViews(config: SelectionConfig): ViewOptions[] {
+  return viewsOf(config).map((metric) => {
+    const definition = findMetric(metric.name)!
     const view: ViewOptions = {
-      instrumentName: definition.name,
+      instrumentName: metric.name,
       attributesProcessors: [
-        selection?.attributes
-          ? createAllowListAttributesProcessor(selection.attributes)
-          : createDenyListAttributesProcessor([...definition.optionalAttributes]),
+        metric.allowed ? createAllowListAttributesProcessor(metric.allowed) : createDenyListAttributesProcessor(metric.denied),
       ],
-      aggregationCardinalityLimit: selection?.cardinality_limit ?? config.cardinality_limit,
+      aggregationCardinalityLimit: metric.cardinalityLimit,
     }
     if (definition.buckets) {
       view.aggregation = { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...definition.buckets] } }
