@@ -21,6 +21,13 @@ export interface BridgeOptions {
 
 type RecordFn = (value: number, attributes: OtelAttributes) => void
 
+interface Recorder {
+  definition: AnyMetricDefinition
+  record: RecordFn
+  /** Counters only: sums per attribute set within the batch being consumed, handed to the SDK once per set. */
+  sums: CounterSums | undefined
+}
+
 export function exportsCounter(telemetry: SelfTelemetry): SelfCounter {
   return telemetry.counter({
     name: 'netlens.exporter.exports',
@@ -32,7 +39,7 @@ export function exportsCounter(telemetry: SelfTelemetry): SelfCounter {
 export class MetricsBridge {
   readonly provider: MeterProvider
   private readonly meter: Meter
-  private readonly recorders: Array<{ definition: AnyMetricDefinition; record: RecordFn }>
+  private readonly recorders: Recorder[]
   private readonly telemetry: SelfTelemetry
   private readonly observed = new Set<string>()
   private readonly received: SelfCounter
@@ -53,7 +60,11 @@ export class MetricsBridge {
       readers: options.readers,
     })
     this.meter = this.provider.getMeter('netlens')
-    this.recorders = METRICS.map((definition) => ({ definition, record: this.instrument(definition) }))
+    this.recorders = METRICS.map((definition) => ({
+      definition,
+      record: this.instrument(definition),
+      sums: definition.instrument === 'counter' ? new CounterSums() : undefined,
+    }))
     this.syncSelfTelemetry()
   }
 
@@ -76,7 +87,12 @@ export class MetricsBridge {
     }
   }
 
-  /** Records every measurement the definitions take from the batch; bad values are counted drops. */
+  /**
+   * Records every measurement the definitions take from the batch; bad values are counted drops. Each SDK call
+   * hashes its attributes (sorted keys, JSON) and looks the series up, ~2 µs: counters are summed per attribute
+   * set over the batch first, so they cost one SDK call per series instead of one per record. Histograms and
+   * gauges keep one call per value (the API takes no pre-aggregated points).
+   */
   consume(batch: Batch): void {
     if (this.shutdownPromise) {
       this.dropped.add(batch.records.length, { ...this.component, reason: 'shutdown' })
@@ -87,13 +103,15 @@ export class MetricsBridge {
     let invalid = 0
     for (const record of batch.records) {
       if (record.kind === 'dns.answer') continue
-      for (const { definition, record: recordValue } of this.recorders) {
+      for (const { definition, record: recordValue, sums } of this.recorders) {
         for (const m of measure(definition, record)) {
-          if (Number.isFinite(m.value) && m.value >= 0) recordValue(m.value, m.attributes)
-          else invalid++
+          if (!(Number.isFinite(m.value) && m.value >= 0)) invalid++
+          else if (sums) sums.add(m.value, m.attributes)
+          else recordValue(m.value, m.attributes)
         }
       }
     }
+    for (const { record, sums } of this.recorders) sums?.flush(record)
     if (invalid > 0) this.dropped.add(invalid, { ...this.component, reason: 'invalid_value' })
   }
 
@@ -123,5 +141,31 @@ export class MetricsBridge {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.provider.shutdown()
     return this.shutdownPromise
+  }
+}
+
+/**
+ * A counter's measurements of one batch, summed per attribute set. The key lists names and values in the
+ * attributes' own order (cheaper than the SDK's sorted JSON): the same set in another order only costs a second
+ * SDK call, never a wrong sum. Typed values (`53` vs `"53"`) stay apart, as in the SDK.
+ */
+class CounterSums {
+  private readonly sums = new Map<string, { attributes: Attributes; value: number }>()
+
+  add(value: number, attributes: Attributes): void {
+    let key = ''
+    for (const name in attributes) {
+      const v = attributes[name]
+      key += `${name}\u0000${typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'b'}${v}\u0001`
+    }
+    const sum = this.sums.get(key)
+    if (sum) sum.value += value
+    else this.sums.set(key, { attributes, value })
+  }
+
+  /** Hands each sum to the SDK and forgets them. */
+  flush(record: RecordFn): void {
+    for (const { attributes, value } of this.sums.values()) record(value, attributes)
+    this.sums.clear()
   }
 }
