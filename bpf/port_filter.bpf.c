@@ -19,6 +19,9 @@
 #define PACKET_OUTGOING 4
 #define IP_OFFSET_MASK 0x1fff
 #define IP_MORE_FRAGMENTS 0x2000
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
 #define IPV6_FRAG_OFFSET_MASK 0xfff8
 #define IPV6_FRAG_MORE 0x0001
 /* IPv6 extension headers (vmlinux.h has IPPROTO_AH but not these, which are not in enum IPPROTO). */
@@ -153,6 +156,7 @@ int port_filter(struct __sk_buff *skb)
 	struct port_filter_fragment_key key;
 	enum fragment_kind fragment = NOT_FRAGMENT;
 	__u32 offset = 0;
+	__u32 ip_end; /* offset just past the IP packet (its length fields), to see whether TCP carries payload */
 	int transport;
 
 	__builtin_memset(&key, 0, sizeof(key));
@@ -182,6 +186,7 @@ int port_filter(struct __sk_buff *skb)
 		__u16 flags = bpf_ntohs(*(__u16 *)&header[6]);
 
 		transport = header[9];
+		ip_end = offset + bpf_ntohs(*(__u16 *)&header[2]);
 		if (flags & (IP_OFFSET_MASK | IP_MORE_FRAGMENTS)) {
 			fragment = flags & IP_OFFSET_MASK ? LATER_FRAGMENT : FIRST_FRAGMENT;
 			key.family = 4;
@@ -193,7 +198,11 @@ int port_filter(struct __sk_buff *skb)
 		offset += (header[0] & 0xf) * 4;
 	} else if (protocol == ETH_P_IPV6) {
 		__u32 start = offset;
+		__u16 payload_length;
 
+		if (bpf_skb_load_bytes(skb, start + 4, &payload_length, sizeof(payload_length)))
+			return verdict(skb, PORT_FILTER_MALFORMED);
+		ip_end = start + 40 + bpf_ntohs(payload_length);
 		transport = ipv6_transport(skb, &offset, &key, &fragment);
 		if (transport < 0)
 			return verdict(skb, -transport);
@@ -221,6 +230,15 @@ int port_filter(struct __sk_buff *skb)
 		return verdict(skb, PORT_FILTER_MALFORMED);
 	if (!port_wanted(bpf_ntohs(endpoints[0])) && !port_wanted(bpf_ntohs(endpoints[1])))
 		return verdict(skb, PORT_FILTER_NOT_MATCHED);
+	if (transport == IPPROTO_TCP && fragment == NOT_FRAGMENT) {
+		__u8 data_offset_and_flags[2]; /* TCP header bytes 12-13 */
+
+		if (bpf_skb_load_bytes(skb, offset + 12, data_offset_and_flags, sizeof(data_offset_and_flags)))
+			return verdict(skb, PORT_FILTER_MALFORMED);
+		/* A bare ACK carries nothing the parsers read: most of a request/response exchange's segments. */
+		if (ip_end <= offset + (data_offset_and_flags[0] >> 4) * 4 && !(data_offset_and_flags[1] & (TCP_FIN | TCP_SYN | TCP_RST)))
+			return verdict(skb, PORT_FILTER_TCP_NO_PAYLOAD);
+	}
 	if (fragment == FIRST_FRAGMENT) {
 		__u8 seen = 1;
 

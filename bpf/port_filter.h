@@ -24,7 +24,9 @@ enum port_filter_counter {
 	PORT_FILTER_NOT_MATCHED = 6,
 	/* Kept: non-first IP fragment of a datagram whose first fragment was kept (user space reassembles them). */
 	PORT_FILTER_FRAGMENT_KEPT = 7,
-	PORT_FILTER_COUNTER_COUNT = 8,
+	/* A TCP segment on one of the ports with no payload and none of SYN, FIN, RST (a bare ACK): nothing to parse. */
+	PORT_FILTER_TCP_NO_PAYLOAD = 8,
+	PORT_FILTER_COUNTER_COUNT = 9,
 };
 
 /* Key of the LRU hash `port_filter_fragmented`: one fragmented datagram (RFC 791 / RFC 8200 identity). Addresses

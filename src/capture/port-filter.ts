@@ -9,13 +9,14 @@ const LOOPBACK_IFINDEX = 1
 
 /** enum port_filter_counter, in order. */
 const COUNTER_NAMES = [
-  'seen', 'matched', 'loopbackDuplicate', 'notIp', 'fragment', 'malformed', 'notMatched', 'fragmentKept',
+  'seen', 'matched', 'loopbackDuplicate', 'notIp', 'fragment', 'malformed', 'notMatched', 'fragmentKept', 'tcpNoPayload',
 ] as const
 export type PortFilterCounterName = (typeof COUNTER_NAMES)[number]
 /**
  * Frames the filter saw, each counted in `seen` and in exactly one of the others. Kept: `matched` and
  * `fragmentKept` (later fragments of a datagram whose first fragment matched); `fragment` counts the later
- * fragments dropped (other ports' datagrams, or a first fragment that was not seen first).
+ * fragments dropped (other ports' datagrams, or a first fragment that was not seen first); `tcpNoPayload` the bare
+ * ACKs of the ports' TCP connections, left in the kernel since they carry nothing to parse (not a loss).
  */
 export type PortFilterCounters = Record<PortFilterCounterName, number>
 

@@ -60,7 +60,7 @@ describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () =>
         assert.equal(filter.matched, 3 * N)
         assert.ok(filter.notMatched >= 2 * N)
         assert.equal(filter.seen, filter.matched + filter.fragmentKept + filter.loopbackDuplicate + filter.notIp +
-          filter.fragment + filter.malformed + filter.notMatched)
+          filter.fragment + filter.malformed + filter.notMatched + filter.tcpNoPayload)
         assert.equal(ring.delivered, 3 * N)
         assert.deepEqual([ring.drops, ring.queueDrops], [0, 0])
         assert.deepEqual(capture.takeDrops(), [])
@@ -70,18 +70,21 @@ describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () =>
     })
   }
 
-  it('captures a TCP exchange on its port', async () => {
+  it('captures a TCP exchange on its port, leaving its bare ACKs in the kernel', async () => {
     const { frames, capture } = collect({ ports: [PORT], udp: false, interface: host.hostInterface })
     try {
       await sendUdp(host.ipv4, PORT, 5, 'udp is off')
       await tcpPingPong(host, host.gatewayIpv4, PORT)
-      await waitFor('the FIN exchange', () => frames.filter((f) => transportOf(f.data).protocol === 6).length >= 8)
+      const flags = (f: Frame) => f.data[33]! // IPv4 header of 20 bytes, then TCP byte 13
+      await waitFor('the FIN exchange', () => frames.filter((f) => flags(f) & 0x01).length >= 2)
       await settle()
       const tcp = frames.map((f) => transportOf(f.data))
       assert.ok(tcp.every((t) => t.protocol === 6 && (t.sourcePort === PORT || t.destinationPort === PORT)))
       const payloads = tcp.map((t) => t.payload.toString()).filter((p) => p.length > 0)
       assert.deepEqual(payloads, ['ping', 'pong'])
-      assert.equal(frames.filter((f) => f.pktType === PacketType.HOST)[0]?.data[33]! & 0x02, 0x02, 'first incoming is the SYN')
+      assert.equal(flags(frames.filter((f) => f.pktType === PacketType.HOST)[0]!) & 0x02, 0x02, 'first incoming is the SYN')
+      assert.ok(frames.every((f, i) => tcp[i]!.payload.length > 0 || (flags(f) & 0x07) !== 0), 'no bare ACK reached user space')
+      assert.ok(capture.stats().filter.tcpNoPayload > 0, 'the bare ACKs were counted')
     } finally {
       capture.close()
     }
