@@ -1,0 +1,97 @@
+// The set-up the DNS agent benches share: knotd serving NAMES names in a test namespace, a dnsperf query file, an
+// OTLP/gRPC endpoint, and the real agent (`netlens run`) capturing the queries with the dns receiver and exporting
+// over OTLP and Prometheus, whose /metrics gives the agent's own telemetry.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startAgent, type RunningAgent } from '../../test/helpers/agent.ts'
+import { freePort } from '../../test/helpers/collector.ts'
+import { startKnot, type KnotServer } from '../../test/helpers/knot.ts'
+import { createTestHost, type TestHost } from '../../test/helpers/netns.ts'
+import { OtlpTestServer } from '../../test/helpers/otlp-server.ts'
+
+const PORT = 5353
+const ZONE = 'bench.test'
+const NAMES = 200
+
+export interface DnsBench {
+  agent: RunningAgent
+  otlp: OtlpTestServer
+  /** dnsperf at `qps` for `seconds`; resolves with its completed queries once it exits. */
+  dnsperf(qps: number, seconds: number): { process: ChildProcess; completed: Promise<number> }
+  /** The agent's own telemetry, summed per metric name and label set (as the Prometheus line has it). */
+  scrape(): Promise<Map<string, number>>
+  /** Open file descriptors of the agent. */
+  fds(): number
+  /** dnsflow.requests summed over its series, in the last export the OTLP endpoint received. */
+  dnsflowTotal(): number
+  stop(): Promise<void>
+}
+
+export async function startDnsBench(name: string): Promise<DnsBench> {
+  const workdir = mkdtempSync(join(tmpdir(), `netlens-${name}-`))
+  const queries = join(workdir, 'queries.txt')
+  writeFileSync(queries, Array.from({ length: NAMES }, (_, i) => `host${i}.${ZONE} A`).join('\n') + '\n')
+  const server: TestHost = createTestHost()
+  let knot: KnotServer | undefined
+  let otlp: OtlpTestServer | undefined
+  try {
+    knot = await startKnot({ host: server, port: PORT, zone: ZONE, records: Array.from({ length: NAMES }, (_, i) => `host${i} IN A 198.18.200.${i}`) })
+    otlp = await OtlpTestServer.start()
+    const promPort = await freePort()
+    const agent = await startAgent(`
+receivers:
+  dns: { ports: [${PORT}], timeout: 2s }
+exporters:
+  otlp: { endpoint: "${otlp.endpoint}", tls: { insecure: true }, interval: 1s, timeout: 1s }
+  prometheus: { endpoint: "127.0.0.1:${promPort}" }
+service:
+  pipelines:
+    dnsflow: { receivers: [dns], exporters: [otlp, prometheus] }
+  telemetry:
+    health_check: { endpoint: "" }
+`, /dns receiver started/)
+    const endpoint = otlp
+    return {
+      agent,
+      otlp: endpoint,
+      dnsperf(qps, seconds) {
+        const child = spawn('dnsperf', ['-s', server.ipv4, '-p', String(PORT), '-d', queries, '-l', String(seconds), '-Q', String(qps), '-c', '4', '-t', '1'],
+          { stdio: ['ignore', 'pipe', 'ignore'] })
+        let output = ''
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
+        const completed = once(child, 'exit').then(() => Number(/Queries completed:\s+(\d+)/.exec(output)?.[1]))
+        return { process: child, completed }
+      },
+      async scrape() {
+        const text = await (await fetch(`http://127.0.0.1:${promPort}/metrics`)).text()
+        const values = new Map<string, number>()
+        for (const line of text.split('\n')) {
+          const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? ([\d.e+-]+)$/.exec(line)
+          if (!match) continue
+          const labels = (match[2] ?? '').replace(/,?otel_scope_name="[^"]*"/, '').replace('{,', '{').replace(/^\{\}$/, '')
+          values.set(match[1]! + labels, (values.get(match[1]! + labels) ?? 0) + Number(match[3]))
+        }
+        return values
+      },
+      fds: () => readdirSync(`/proc/${agent.process.pid}/fd`).length,
+      dnsflowTotal: () => endpoint.metricsNamed('dnsflow.requests').at(-1)?.points.reduce((sum, p) => sum + (p.value ?? 0), 0) ?? 0,
+      async stop() {
+        await agent.stop()
+        agent.destroy()
+        await endpoint.stop()
+        await knot?.stop()
+        server.destroy()
+        rmSync(workdir, { recursive: true, force: true })
+      },
+    }
+  } catch (error) {
+    await otlp?.stop()
+    await knot?.stop()
+    server.destroy()
+    rmSync(workdir, { recursive: true, force: true })
+    throw error
+  }
+}
