@@ -23,22 +23,34 @@ const align8 = (n: number) => (n + 7) & ~7
 
 /** Frames of a batch in capture order. */
 export function* framesOf(batch: PacketBatch): Generator<Frame> {
-  const { data } = batch
   let offset = 0
-  for (let i = 0; i < batch.count && offset + FRAME_HEADER_SIZE <= data.length; i++) {
-    const caplen = data.readUInt32LE(offset + 12)
-    const start = offset + FRAME_HEADER_SIZE
-    yield {
-      timestampNs: data.readBigUInt64LE(offset),
-      ifindex: data.readUInt32LE(offset + 8),
-      ethertype: data.readUInt16LE(offset + 20),
-      pktType: data.readUInt8(offset + 22),
-      origlen: data.readUInt32LE(offset + 16),
-      data: data.subarray(start, start + caplen),
-    }
-    offset = start + align8(caplen)
+  for (let i = 0; i < batch.count && hasFrameAt(batch, offset); i++) {
+    yield frameAt(batch, offset)
+    offset = nextFrameOffset(batch, offset)
   }
 }
+
+/** Whether a frame header starts at `offset` (the batch may end early). */
+export const hasFrameAt = (batch: PacketBatch, offset: number): boolean => offset + FRAME_HEADER_SIZE <= batch.data.length
+
+/** The frame whose header starts at `offset`. */
+export function frameAt(batch: PacketBatch, offset: number): Frame {
+  const { data } = batch
+  const caplen = data.readUInt32LE(offset + 12)
+  const start = offset + FRAME_HEADER_SIZE
+  return {
+    timestampNs: data.readBigUInt64LE(offset),
+    ifindex: data.readUInt32LE(offset + 8),
+    ethertype: data.readUInt16LE(offset + 20),
+    pktType: data.readUInt8(offset + 22),
+    origlen: data.readUInt32LE(offset + 16),
+    data: data.subarray(start, start + caplen),
+  }
+}
+
+/** Where the frame after the one at `offset` starts. */
+export const nextFrameOffset = (batch: PacketBatch, offset: number): number =>
+  offset + FRAME_HEADER_SIZE + align8(batch.data.readUInt32LE(offset + 12))
 
 /** Records of a ring-buffer batch, each as the BPF program submitted it (a view, not a copy). */
 export function* recordsOf(batch: RingBatch): Generator<Buffer> {

@@ -3,7 +3,8 @@
 // (ring full, queue full, filter drops) join the tracker's own drops in self-telemetry.
 import type { CreateSettings, Consumer, Host, Receiver } from '../../component/types.ts'
 import { PacketCapture } from '../../capture/packet-capture.ts'
-import { framesOf } from '../../native/frames.ts'
+import { FrameQueue } from '../../capture/frame-queue.ts'
+import type { Frame } from '../../native/frames.ts'
 import type { PacketBatch } from '../../native/types.ts'
 import type { DnsConfig } from './config.ts'
 import { DnsTelemetry } from './telemetry.ts'
@@ -14,6 +15,14 @@ import { DEFAULT_TRACKER_OPTIONS, DnsTracker } from './tracker.ts'
  * response may still be on its way when its query's timeout falls due: expire that much later.
  */
 const CAPTURE_DELAY_GRACE_NS = 250_000_000n
+
+/**
+ * Frames handled before yielding to the event loop: ~10 ms of work at ~10 µs per frame, so timers stay on time
+ * (flushes, exports, health) while a backlog drains.
+ */
+const FRAMES_PER_SLICE = 1024
+/** Batches waiting for JS at most (the native queue's default); a batch beyond it is counted `capture_queue_full`. */
+const MAX_WAITING_BATCHES = 64
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n
 
@@ -27,6 +36,8 @@ export class DnsReceiver implements Receiver {
   private timer: NodeJS.Timeout | undefined
   private host: Host | undefined
   private failed = false
+  private readonly waiting = new FrameQueue(MAX_WAITING_BATCHES)
+  private sliceScheduled = false
   private lastFlushMs = 0
   /** Capture time of the newest frame handled (CLOCK_REALTIME ns). */
   private lastFrameNs = 0n
@@ -73,30 +84,48 @@ export class DnsReceiver implements Receiver {
   }
 
   private onBatch(batch: PacketBatch): void {
-    for (const frame of framesOf(batch)) {
-      if (frame.timestampNs > this.lastFrameNs) this.lastFrameNs = frame.timestampNs
-      try {
-        this.tracker.handleFrame(frame)
-      } catch (error) {
-        // A bug, not bad input (that is counted by reason inside): count it and keep capturing.
-        this.telemetry.dropped('internal_error')
-        if (!this.failed) this.settings.logger.error('dns frame handling failed', { error })
-        this.failed = true
-      }
+    if (!this.waiting.push(batch)) {
+      this.telemetry.dropped('capture_queue_full', batch.count)
+      return
     }
-    // Under load the ring's batches can hold the event loop for a second or more (measured by bench/dns-load.ts),
-    // so the flush timer would fire late and the tracker's buffer overflow (buffer_full): flush on time from here.
+    this.scheduleSlice()
+  }
+
+  private scheduleSlice(): void {
+    if (this.sliceScheduled) return
+    this.sliceScheduled = true
+    setImmediate(() => this.handleSlice())
+  }
+
+  /** Handles the next slice of waiting frames, and schedules the one after it while frames remain. */
+  private handleSlice(): void {
+    this.sliceScheduled = false
+    this.waiting.take(FRAMES_PER_SLICE, (frame) => this.handleFrame(frame))
+    // The flush timer runs between slices; this keeps flushes on time should slices follow each other closely.
     if (Date.now() - this.lastFlushMs >= this.config.flush_interval) this.flushSafely()
+    if (this.waiting.size > 0) this.scheduleSlice()
+  }
+
+  private handleFrame(frame: Frame): void {
+    if (frame.timestampNs > this.lastFrameNs) this.lastFrameNs = frame.timestampNs
+    try {
+      this.tracker.handleFrame(frame)
+    } catch (error) {
+      // A bug, not bad input (that is counted by reason inside): count it and keep capturing.
+      this.telemetry.dropped('internal_error')
+      if (!this.failed) this.settings.logger.error('dns frame handling failed', { error })
+      this.failed = true
+    }
   }
 
   /**
    * Hands on the records finished so far. Queries time out as of now (less the capture delay) when JS has seen
-   * every captured frame; while batches still wait for JS (the event loop was held up), as of the newest frame
-   * handled, so a response already captured is never beaten by its query's timeout.
+   * every captured frame; while frames still wait for JS (in the native queue or between slices), as of the newest
+   * frame handled, so a response already captured is never beaten by its query's timeout.
    */
   flush(): void {
     this.lastFlushMs = Date.now()
-    const behind = (this.capture?.stats().ring.queuedBatches ?? 0) > 0
+    const behind = this.waiting.size > 0 || (this.capture?.stats().ring.queuedBatches ?? 0) > 0
     const horizonNs = (behind ? this.lastFrameNs : nowNs()) - CAPTURE_DELAY_GRACE_NS
     const records = this.tracker.collect(horizonNs)
     if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
@@ -119,6 +148,8 @@ export class DnsReceiver implements Receiver {
     if (!capture) return
     try {
       capture.close()
+      // Frames captured before close are handled, not lost: the rest of the backlog in one go.
+      this.waiting.take(Infinity, (frame) => this.handleFrame(frame))
       this.flush()
     } finally {
       this.capture = undefined
