@@ -87,15 +87,15 @@ export class DnsTracker {
       this.telemetry.dropped(packet)
       return
     }
-    const flowKey = `${packet.sourceAddress}|${packet.sourcePort}|${packet.destinationAddress}|${packet.destinationPort}`
     if (packet.transport === 'udp') {
-      if (this.dedup.isDuplicate(flowKey, packet.payload, frame.timestampNs)) {
+      if (this.dedup.isDuplicate(packet, packet.payload, frame.timestampNs)) {
         this.telemetry.dropped('duplicate')
         return
       }
       this.handleMessage(packet.payload, packet, frame.timestampNs)
       return
     }
+    const flowKey = `${packet.sourceAddress}|${packet.sourcePort}|${packet.destinationAddress}|${packet.destinationPort}`
     const messages = this.streams.push(flowKey, packet.tcpSeq, packet.tcpFlags, packet.payload, frame.timestampNs)
     for (const message of messages) this.handleMessage(message, packet, frame.timestampNs)
   }

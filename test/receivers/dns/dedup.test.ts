@@ -2,39 +2,51 @@ import assert from 'node:assert/strict'
 import { Deduplicator } from '../../../src/receivers/dns/dedup.ts'
 
 const payload = Buffer.from('same bytes on two interfaces')
+/** A flow per name: the same source port, another source address. */
+const flowOf = (name: string) => ({ sourceAddress: name, sourcePort: 40000, destinationAddress: '10.0.0.53', destinationPort: 53 })
 
 describe('dns datagram dedup', () => {
   it('treats a copy within the window as a duplicate, and one after it as new', () => {
     const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
-    assert.equal(dedup.isDuplicate('flow', payload, 1000n), false)
-    assert.equal(dedup.isDuplicate('flow', payload, 1040n), true)
-    assert.equal(dedup.isDuplicate('flow', payload, 1030n), true) // stamped earlier by another CPU
-    assert.equal(dedup.isDuplicate('flow', payload, 1051n), false) // a retransmission, not a copy
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 1000n), false)
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 1040n), true)
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 1030n), true) // stamped earlier by another CPU
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 1051n), false) // a retransmission, not a copy
   })
 
   it('keys on flow and payload', () => {
     const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
-    assert.equal(dedup.isDuplicate('flow', payload, 0n), false)
-    assert.equal(dedup.isDuplicate('other flow', payload, 0n), false)
-    assert.equal(dedup.isDuplicate('flow', Buffer.from('different bytes'), 0n), false)
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 0n), false)
+    assert.equal(dedup.isDuplicate(flowOf('other flow'), payload, 0n), false)
+    assert.equal(dedup.isDuplicate(flowOf('flow'), Buffer.from('different bytes'), 0n), false)
+  })
+
+  it('keys on addresses and ports, not just the payload hash', () => {
+    const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
+    const flow = flowOf('10.0.0.1')
+    assert.equal(dedup.isDuplicate(flow, payload, 0n), false)
+    assert.equal(dedup.isDuplicate({ ...flow, destinationAddress: '10.0.0.54' }, payload, 0n), false)
+    assert.equal(dedup.isDuplicate({ ...flow, sourcePort: 40001 }, payload, 0n), false)
+    assert.equal(dedup.isDuplicate({ ...flow }, Buffer.from(payload), 10n), true)
+    assert.equal(dedup.size, 3)
   })
 
   it('stays bounded and expires old entries', () => {
     const dedup = new Deduplicator({ windowNs: 1_000n, maxEntries: 100 })
-    for (let i = 0; i < 1000; i++) dedup.isDuplicate(`flow ${i}`, payload, 0n)
+    for (let i = 0; i < 1000; i++) dedup.isDuplicate(flowOf(`flow ${i}`), payload, 0n)
     assert.equal(dedup.size, 100)
-    dedup.isDuplicate('late', payload, 5_000n)
+    dedup.isDuplicate(flowOf('late'), payload, 5_000n)
     assert.equal(dedup.size, 1)
   })
 
   it('keeps an entry set again when its older slot expires (out-of-order stamps)', () => {
     const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
     const other = Buffer.from('other')
-    assert.equal(dedup.isDuplicate('flow', other, 60n), false)
-    assert.equal(dedup.isDuplicate('flow', payload, 40n), false) // stamped earlier by another CPU
-    assert.equal(dedup.isDuplicate('flow', payload, 95n), false) // 55 after: a retransmission, set again
-    assert.equal(dedup.isDuplicate('other flow', other, 120n), false) // expires 60 and the stale slot of 40
-    assert.equal(dedup.isDuplicate('flow', payload, 125n), true) // the copy of 95 is still recognised
+    assert.equal(dedup.isDuplicate(flowOf('flow'), other, 60n), false)
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 40n), false) // stamped earlier by another CPU
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 95n), false) // 55 after: a retransmission, set again
+    assert.equal(dedup.isDuplicate(flowOf('other flow'), other, 120n), false) // expires 60 and the stale slot of 40
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 125n), true) // the copy of 95 is still recognised
     assert.equal(dedup.size, 2)
   })
 })
