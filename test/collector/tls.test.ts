@@ -8,9 +8,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Exporter, Host } from '../../src/component/types.ts'
 import { TestCollector } from '../helpers/collector.ts'
+import type { TestSettings } from '../helpers/components.ts'
 import { flowRecord } from '../metrics/samples.ts'
 import { makeCertificates, type TestCertificates } from './certs.ts'
 import { exporterFor, TRANSPORTS } from './transports.ts'
+
+function failedThrice(settings: TestSettings): boolean {
+  return (settings.telemetry.get('netlens.exporter.exports')?.points() ?? []).some((p) => p.attributes['outcome'] === 'failure' && p.value >= 3)
+}
 
 describe('push exporters → OpenTelemetry Collector over TLS', function () {
   this.timeout(600_000)
@@ -70,9 +75,7 @@ describe('push exporters → OpenTelemetry Collector over TLS', function () {
       exporters.push(exporter)
       await exporter.start(host)
       exporter.consume({ records: [flowRecord()] })
-      const failed = () =>
-        (settings.telemetry.get('netlens.exporter.exports')?.points() ?? []).some((p) => p.attributes['outcome'] === 'failure' && p.value >= 3)
-      await collector.waitFor(failed, 'three failed exports')
+      await collector.waitFor(() => failedThrice(settings), 'three failed exports')
       const failing = settings.logs.filter((l) => l.includes(`${transport.type}: export failing:`))
       assert.equal(failing.length, 1, settings.logs.join('\n'))
       assert.ok(!caseSeen(testCase), 'nothing reached the collector')
@@ -98,9 +101,7 @@ describe('push exporters → OpenTelemetry Collector over TLS', function () {
       exporters.push(exporter)
       await exporter.start(host)
       exporter.consume({ records: [flowRecord()] })
-      const failed = () =>
-        (settings.telemetry.get('netlens.exporter.exports')?.points() ?? []).some((p) => p.attributes['outcome'] === 'failure' && p.value >= 3)
-      await mutual.waitFor(failed, 'three failed exports')
+      await mutual.waitFor(() => failedThrice(settings), 'three failed exports')
       assert.equal(settings.logs.filter((l) => l.includes(`${transport.type}: export failing:`)).length, 1, settings.logs.join('\n'))
       assert.ok(!caseSeen(testCase, mutual), 'nothing reached the collector')
     })
