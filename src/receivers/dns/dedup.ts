@@ -4,7 +4,7 @@
 // TCP needs none of this: reassembly by sequence number already discards copies.
 //
 // At 200k packets/s this runs for every UDP packet, so it builds no strings: entries are found by a numeric hash of
-// ports and payload and confirmed by comparing addresses, ports and bytes (exact: a hash collision is never taken
+// ports and payload start, and confirmed by comparing addresses, ports and bytes (exact: a hash collision is never taken
 // for a copy), and times are Numbers (see `isDuplicate`).
 
 export interface DedupOptions {
@@ -130,13 +130,18 @@ function sameDatagram(entry: Entry, flow: DatagramFlow, payload: Buffer): boolea
     entry.payload.equals(payload)
 }
 
+/** Payload bytes hashed: a DNS message's id, flags, counts and the start of its question name. */
+const HASHED_BYTES = 32
+
 /**
- * FNV-1a over the ports and payload, as a small integer for the Map: copies are byte-identical, so any decent
- * spread suffices; addresses are left to the comparison (hashing their text would cost more than it spreads).
+ * FNV-1a over the ports, payload length and first bytes, as a small integer for the Map: copies are byte-identical,
+ * so any decent spread suffices; addresses and the rest of the bytes are left to the comparison.
  */
 function hashOf(flow: DatagramFlow, payload: Buffer): number {
   let h = Math.imul(0x811c9dc5 ^ flow.sourcePort, 0x01000193)
   h = Math.imul(h ^ flow.destinationPort, 0x01000193)
-  for (let i = 0; i < payload.length; i++) h = Math.imul(h ^ (payload[i] as number), 0x01000193)
+  h = Math.imul(h ^ payload.length, 0x01000193)
+  const end = Math.min(payload.length, HASHED_BYTES)
+  for (let i = 0; i < end; i++) h = Math.imul(h ^ (payload[i] as number), 0x01000193)
   return h & 0x3fffffff
 }
