@@ -1,11 +1,12 @@
 // The dns receiver: captures DNS traffic (the configured ports, UDP and/or TCP) through PacketCapture, turns frames
-// into records with DnsTracker, and every flush_interval hands the finished ones on as one batch. Capture losses
+// into records with DnsTracker, and every flush_interval hands the finished ones on in batches. Capture losses
 // (ring full, queue full, filter drops) join the tracker's own drops in self-telemetry.
 import type { CreateSettings, Consumer, Host, Receiver } from '../../component/types.ts'
 import { PacketCapture } from '../../capture/packet-capture.ts'
 import { FrameQueue } from '../../capture/frame-queue.ts'
 import type { Frame } from '../../native/frames.ts'
 import type { PacketBatch } from '../../native/types.ts'
+import type { AnyRecord } from '../../records.ts'
 import type { DnsConfig } from './config.ts'
 import { DnsTelemetry } from './telemetry.ts'
 import { DEFAULT_TRACKER_OPTIONS, DnsTracker } from './tracker.ts'
@@ -21,6 +22,11 @@ const CAPTURE_DELAY_GRACE_NS = 250_000_000n
  * (flushes, exports, health) while a backlog drains.
  */
 const FRAMES_PER_SLICE = 1024
+/**
+ * Records per batch handed on. Each consume call runs the pipeline and exporters synchronously (~5 µs a record with
+ * two SDK exporters), so a flush at 30k queries/s (~150 ms of work) goes on in parts, the event loop free between.
+ */
+const RECORDS_PER_BATCH = 2048
 /** Batches waiting for JS at most (the native queue's default); a batch beyond it is counted `capture_queue_full`. */
 const MAX_WAITING_BATCHES = 64
 
@@ -38,6 +44,9 @@ export class DnsReceiver implements Receiver {
   private failed = false
   private readonly waiting = new FrameQueue(MAX_WAITING_BATCHES)
   private sliceScheduled = false
+  /** Parts of flushed records not yet handed on, oldest first. */
+  private readonly outgoing: AnyRecord[][] = []
+  private handOnScheduled = false
   private lastFlushMs = 0
   /** Capture time of the newest frame handled (CLOCK_REALTIME ns). */
   private lastFrameNs = 0n
@@ -129,15 +138,31 @@ export class DnsReceiver implements Receiver {
     const horizonNs = (behind ? this.lastFrameNs : nowNs()) - CAPTURE_DELAY_GRACE_NS
     const records = this.tracker.collect(horizonNs)
     if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
-    if (records.length === 0) return
-    this.next.consume({ records })
+    for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) this.outgoing.push(records.slice(i, i + RECORDS_PER_BATCH))
+    this.handOnNext()
+  }
+
+  /** Hands on the oldest waiting part, and schedules the next one while parts remain. */
+  private handOnNext(): void {
+    const records = this.outgoing.shift()
+    if (records) this.next.consume({ records })
+    if (this.outgoing.length === 0 || this.handOnScheduled) return
+    this.handOnScheduled = true
+    setImmediate(() => {
+      this.handOnScheduled = false
+      this.guardFatal('hand-over', () => this.handOnNext())
+    })
   }
 
   private flushSafely(): void {
+    this.guardFatal('flush', () => this.flush())
+  }
+
+  private guardFatal(what: string, run: () => void): void {
     try {
-      this.flush()
+      run()
     } catch (error) {
-      this.host?.reportFatal(new Error(`"${this.settings.id}" receiver flush failed: ${(error as Error).message}`, { cause: error }))
+      this.host?.reportFatal(new Error(`"${this.settings.id}" receiver ${what} failed: ${(error as Error).message}`, { cause: error }))
     }
   }
 
@@ -151,6 +176,7 @@ export class DnsReceiver implements Receiver {
       // Frames captured before close are handled, not lost: the rest of the backlog in one go.
       this.waiting.take(Infinity, (frame) => this.handleFrame(frame))
       this.flush()
+      while (this.outgoing.length > 0) this.handOnNext()
     } finally {
       this.capture = undefined
       this.tracker.clear()
