@@ -1,21 +1,27 @@
 // Captured batches waiting for JS, handed out a bounded number of frames at a time. One ring block holds up to
 // ~10k frames (~100 ms of DNS work), and the native queue hands every waiting batch over in one turn of the event
 // loop, so handling batches whole held timers (flushes, exports, health) for a second or more under load. The owner
-// takes a slice, yields (setImmediate) and takes the next, in capture order. Bounded like the native queue: a batch
-// beyond `maxBatches` is refused, and the caller counts its frames as dropped.
+// takes a slice, yields (setImmediate) and takes the next, in capture order. Bounded in frames (batches range from
+// one frame to a full block, so a count of batches bounds neither time nor memory) and in batches (each pins a
+// native buffer): a batch beyond either bound is refused, and the caller counts its frames as dropped.
 import { frameAt, hasFrameAt, nextFrameOffset, type Frame } from '../native/frames.ts'
 import type { PacketBatch } from '../native/types.ts'
 
+export interface FrameQueueLimits {
+  maxFrames: number
+  maxBatches: number
+}
+
 export class FrameQueue {
-  private readonly maxBatches: number
+  private readonly limits: FrameQueueLimits
   private readonly batches: PacketBatch[] = []
   /** Position in `batches[0]`: frames already handed out and the byte offset of the next one. */
   private taken = 0
   private offset = 0
   private waiting = 0
 
-  constructor(maxBatches: number) {
-    this.maxBatches = maxBatches
+  constructor(limits: FrameQueueLimits) {
+    this.limits = limits
   }
 
   /** Frames not yet handed out. */
@@ -23,9 +29,9 @@ export class FrameQueue {
     return this.waiting
   }
 
-  /** Queues a batch; false (nothing queued) when `maxBatches` are already waiting. */
+  /** Queues a batch; false (nothing queued) when it would exceed either limit. */
   push(batch: PacketBatch): boolean {
-    if (this.batches.length >= this.maxBatches) return false
+    if (this.batches.length >= this.limits.maxBatches || this.waiting + batch.count > this.limits.maxFrames) return false
     this.batches.push(batch)
     this.waiting += batch.count
     return true

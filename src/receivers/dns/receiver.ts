@@ -27,8 +27,11 @@ const FRAMES_PER_SLICE = 1024
  * two SDK exporters), so a flush at 30k queries/s (~150 ms of work) goes on in parts, the event loop free between.
  */
 const RECORDS_PER_BATCH = 2048
-/** Batches waiting for JS at most (the native queue's default); a batch beyond it is counted `capture_queue_full`. */
-const MAX_WAITING_BATCHES = 64
+/**
+ * Frames waiting for JS at most: ~1.3 s at 200k packets/s, ~35 MiB of batches, so a GC pause or a slow export is
+ * absorbed; and batches (each pins a native buffer). A batch beyond either is counted `capture_queue_full`.
+ */
+const WAITING_LIMITS = { maxFrames: 262_144, maxBatches: 1024 }
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n
 
@@ -42,7 +45,7 @@ export class DnsReceiver implements Receiver {
   private timer: NodeJS.Timeout | undefined
   private host: Host | undefined
   private failed = false
-  private readonly waiting = new FrameQueue(MAX_WAITING_BATCHES)
+  private readonly waiting = new FrameQueue(WAITING_LIMITS)
   private sliceScheduled = false
   /** Parts of flushed records not yet handed on, oldest first. */
   private readonly outgoing: AnyRecord[][] = []
