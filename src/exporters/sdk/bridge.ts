@@ -40,6 +40,8 @@ export class MetricsBridge {
   readonly provider: MeterProvider
   private readonly meter: Meter
   private readonly recorders: Recorder[]
+  /** The recorders of each record kind, so a record meets only the definitions that measure it. */
+  private readonly recordersByKind = new Map<string, Recorder[]>()
   private readonly telemetry: SelfTelemetry
   private readonly observed = new Set<string>()
   private readonly received: SelfCounter
@@ -65,6 +67,10 @@ export class MetricsBridge {
       record: this.instrument(definition),
       sums: definition.instrument === 'counter' ? new CounterSums() : undefined,
     }))
+    for (const recorder of this.recorders) {
+      const { source } = recorder.definition
+      this.recordersByKind.set(source, [...(this.recordersByKind.get(source) ?? []), recorder])
+    }
     this.syncSelfTelemetry()
   }
 
@@ -102,8 +108,9 @@ export class MetricsBridge {
     this.received.add(batch.records.length, this.component)
     let invalid = 0
     for (const record of batch.records) {
-      if (record.kind === 'dns.answer') continue
-      for (const { definition, record: recordValue, sums } of this.recorders) {
+      const recorders = this.recordersByKind.get(record.kind)
+      if (recorders === undefined) continue // dns.answer: for the rdns processor, not a metric
+      for (const { definition, record: recordValue, sums } of recorders) {
         for (const m of measure(definition, record)) {
           if (!(Number.isFinite(m.value) && m.value >= 0)) invalid++
           else if (sums) sums.add(m.value, m.attributes)

@@ -8,9 +8,10 @@ export function answerRecord(message: DnsMessage, clientAddress: string): DnsAns
   if (message.rcode !== 0 || message.answers.length === 0) return undefined
   // Names that stand for the question: the question itself and every CNAME target reached from it. Records may
   // come in any order, so repeat until the set stops growing (at most once per CNAME).
-  const aliases = new Set([message.questionName])
+  // Most answers have no CNAME: then the question is the only alias, and no Set is built (one per response).
   const hasAlias = message.answers.some((answer) => answer.type === TYPE_CNAME)
-  for (let grew = hasAlias; grew; ) {
+  const aliases = hasAlias ? new Set([message.questionName]) : undefined
+  for (let grew = hasAlias; grew && aliases; ) {
     grew = false
     for (const answer of message.answers) {
       if (answer.type === TYPE_CNAME && aliases.has(answer.name) && !aliases.has(answer.data)) {
@@ -20,11 +21,15 @@ export function answerRecord(message: DnsMessage, clientAddress: string): DnsAns
     }
   }
   const addresses: DnsAnswerRecord['addresses'] = []
-  const seen = new Set<string>()
+  let seen: Set<string> | undefined // from the second address on
   for (const answer of message.answers) {
-    if ((answer.type !== TYPE_A && answer.type !== TYPE_AAAA) || !aliases.has(answer.name)) continue
-    if (seen.has(answer.data)) continue
-    seen.add(answer.data)
+    if (answer.type !== TYPE_A && answer.type !== TYPE_AAAA) continue
+    if (aliases ? !aliases.has(answer.name) : answer.name !== message.questionName) continue
+    if (addresses.length > 0) {
+      seen ??= new Set(addresses.map((a) => a.address))
+      if (seen.has(answer.data)) continue
+      seen.add(answer.data)
+    }
     addresses.push({ address: answer.data, ttlSeconds: answer.ttl })
   }
   if (addresses.length === 0) return undefined
