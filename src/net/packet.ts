@@ -4,7 +4,7 @@
 // decodeFrame also describes IP fragments (IpFragment), for a caller that reassembles them (src/net/reassembly.ts)
 // and decodes the whole datagram with decodeDatagram; decodePacket refuses them as `ip_fragment`.
 import type { Family, Transport } from '../records.ts'
-import { ipv4ToString as ipv4Text, ipv6ToString as ipv6Text } from './address.ts'
+import { ipv4ToString, ipv6ToString as ipv6Text } from './address.ts'
 
 export const ETHERTYPE_IPV4 = 0x0800
 export const ETHERTYPE_IPV6 = 0x86dd
@@ -107,6 +107,25 @@ export function decodeFrame(data: Buffer, frameEthertype: number): DecodedPacket
   if (ethertype === ETHERTYPE_IPV4) return decodeIpv4(data, offset)
   if (ethertype === ETHERTYPE_IPV6) return decodeIpv6(data, offset)
   return 'not_ip'
+}
+
+/**
+ * Text of the IPv4 addresses seen, by value: a busy node talks to few addresses, and every packet needs two of
+ * them. Reusing the strings saves building them (two per packet) and makes later comparisons of the same
+ * address (dedup, query matching) pointer-equal. Bounded: cleared when full.
+ */
+const ipv4Texts = new Map<number, string>()
+const IPV4_TEXTS_MAX = 65_536
+
+function ipv4Text(data: Buffer, offset: number): string {
+  const value = data.readUInt32BE(offset)
+  let text = ipv4Texts.get(value)
+  if (text === undefined) {
+    text = ipv4ToString(data, offset)
+    if (ipv4Texts.size >= IPV4_TEXTS_MAX) ipv4Texts.clear()
+    ipv4Texts.set(value, text)
+  }
+  return text
 }
 
 function decodeIpv4(data: Buffer, start: number): DecodedPacket | IpFragment | PacketDropReason {
