@@ -112,6 +112,7 @@ export class DnsReceiver implements Receiver {
   /** Handles the next slice of waiting frames, and schedules the one after it while frames remain. */
   private handleSlice(): void {
     this.sliceScheduled = false
+    if (!this.capture) return // shut down: shutdown() handled what was waiting
     this.waiting.take(FRAMES_PER_SLICE, (frame) => this.handleFrame(frame))
     // The flush timer runs between slices; this keeps flushes on time should slices follow each other closely.
     if (Date.now() - this.lastFlushMs >= this.config.flush_interval) this.flushSafely()
