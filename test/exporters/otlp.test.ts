@@ -199,6 +199,20 @@ describe('otlp exporter', function () {
     assert.equal(server.metricsNamed('netflow.tcp.rtt').length, 0)
   })
 
+  it('keeps a cumulative metric at cardinality_limit series for life, the rest in the overflow series, totals whole', async () => {
+    // OTel JS limits each collection only; without netlens's own cap the cumulative series grow by the limit per export.
+    const otlp = create({ interval: '1h', cardinality_limit: 10 })
+    await otlp.start(HOST)
+    for (let round = 0; round < 4; round++) {
+      otlp.consume({ records: Array.from({ length: 8 }, (_, i) => flowRecord({ destination: { address: '10.7.0.1', port: 1000 + round * 8 + i } })) })
+      await otlp.flush()
+    }
+    const points = last('netflow.bytes').points
+    assert.equal(points.length, 10, 'nine series and the overflow one')
+    assert.equal(points.filter((p) => p.attributes['otel.metric.overflow'] === true).length, 1)
+    assert.equal(points.reduce((sum, p) => sum + (p.value ?? 0), 0), 32 * (1500 + 64000), 'every byte counted somewhere')
+  })
+
   it('flush() exports at once', async () => {
     const otlp = create({ interval: '1h' })
     await otlp.start(HOST)

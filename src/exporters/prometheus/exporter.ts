@@ -61,6 +61,7 @@ export class PrometheusExporter implements Exporter {
       selection: config,
       // The reader is built on exporter-prometheus's own copy of sdk-metrics (3.1.0): structurally the same.
       readers: [reader as unknown as IMetricReader],
+      temporality: 'cumulative', // Prometheus is cumulative by definition
     })
     const server = createServer((request, response) => this.serve(reader, request, response))
     // A scraper's keep-alive connection must not hold shutdown open.

@@ -8,7 +8,8 @@ import type { Attributes } from '../../records.ts'
 import { measure, METRICS, type AnyMetricDefinition } from '../../metrics/definitions.ts'
 import { standardCounters, type SelfCounter, type SelfTelemetry } from '../../telemetry/self.ts'
 import { netlensResource, type ResourceAttribute } from './resource.ts'
-import { metricViews, type SelectionConfig } from './selection.ts'
+import { metricViews, viewsOf, type SelectionConfig } from './selection.ts'
+import { SeriesLimit } from './series-limit.ts'
 
 export interface BridgeOptions {
   /** The exporter's id (`otlp`, `otlp/backup`): the `component` attribute of its self-telemetry. */
@@ -17,6 +18,8 @@ export interface BridgeOptions {
   resource: ResourceAttribute[]
   selection: SelectionConfig
   readers: IMetricReader[]
+  /** Cumulative state keeps every series it ever saw: then each metric's series are capped for life (SeriesLimit). */
+  temporality: 'cumulative' | 'delta'
 }
 
 type RecordFn = (value: number, attributes: OtelAttributes) => void
@@ -24,8 +27,8 @@ type RecordFn = (value: number, attributes: OtelAttributes) => void
 interface Recorder {
   definition: AnyMetricDefinition
   record: RecordFn
-  /** Counters only: sums per attribute set within the batch being consumed, handed to the SDK once per set. */
-  sums: CounterSums | undefined
+  /** The measurements of the batch being consumed, per attribute set, handed to the SDK set by set. */
+  series: BatchSeries
 }
 
 export function exportsCounter(telemetry: SelfTelemetry): SelfCounter {
@@ -62,11 +65,12 @@ export class MetricsBridge {
       readers: options.readers,
     })
     this.meter = this.provider.getMeter('netlens')
-    this.recorders = METRICS.map((definition) => ({
-      definition,
-      record: this.instrument(definition),
-      sums: definition.instrument === 'counter' ? new CounterSums() : undefined,
-    }))
+    const views = viewsOf(options.selection)
+    this.recorders = METRICS.map((definition, index) => {
+      const view = views[index]!
+      const limit = options.temporality === 'cumulative' ? new SeriesLimit(view.cardinalityLimit, view.kept) : undefined
+      return { definition, record: this.instrument(definition), series: new BatchSeries(definition.instrument === 'counter', limit) }
+    })
     for (const recorder of this.recorders) {
       const { source } = recorder.definition
       this.recordersByKind.set(source, [...(this.recordersByKind.get(source) ?? []), recorder])
@@ -95,9 +99,10 @@ export class MetricsBridge {
 
   /**
    * Records every measurement the definitions take from the batch; bad values are counted drops. Each SDK call
-   * hashes its attributes (sorted keys, JSON) and looks the series up, ~2 µs: counters are summed per attribute
-   * set over the batch first, so they cost one SDK call per series instead of one per record. Histograms and
-   * gauges keep one call per value (the API takes no pre-aggregated points).
+   * hashes its attributes (sorted keys, JSON) and looks the series up, ~2 µs: measurements are grouped per
+   * attribute set over the batch first, so counters cost one SDK call per series instead of one per record, and
+   * the series limit is checked once per set. Histograms and gauges keep one call per value (the API takes no
+   * pre-aggregated points).
    */
   consume(batch: Batch): void {
     if (this.shutdownPromise) {
@@ -110,15 +115,14 @@ export class MetricsBridge {
     for (const record of batch.records) {
       const recorders = this.recordersByKind.get(record.kind)
       if (recorders === undefined) continue // dns.answer: for the rdns processor, not a metric
-      for (const { definition, record: recordValue, sums } of recorders) {
+      for (const { definition, series } of recorders) {
         for (const m of measure(definition, record)) {
           if (!(Number.isFinite(m.value) && m.value >= 0)) invalid++
-          else if (sums) sums.add(m.value, m.attributes)
-          else recordValue(m.value, m.attributes)
+          else series.add(m.value, m.attributes)
         }
       }
     }
-    for (const { record, sums } of this.recorders) sums?.flush(record)
+    for (const { record, series } of this.recorders) series.flush(record)
     if (invalid > 0) this.dropped.add(invalid, { ...this.component, reason: 'invalid_value' })
   }
 
@@ -152,30 +156,45 @@ export class MetricsBridge {
 }
 
 /**
- * A counter's measurements of one batch, summed per attribute set. Sets are found by a numeric hash of their
- * values and confirmed by comparing names and values: building a string key per measurement cost as much as the
- * SDK call it saved. Typed values (`53` vs `"53"`) stay apart, as in the SDK.
+ * One metric's measurements of one batch, per attribute set: summed for a counter, kept in order otherwise. Sets
+ * are found by a numeric hash of their values and confirmed by comparing names and values: building a string key
+ * per measurement cost as much as the SDK call it saved. Typed values (`53` vs `"53"`) stay apart, as in the SDK.
  */
-class CounterSums {
-  /** Hash of the values → the sums whose attributes hash there (almost always one). */
-  private readonly sums = new Map<number, Array<{ attributes: Attributes; value: number }>>()
+class BatchSeries {
+  /** Hash of the values → the sets that hash there (almost always one). */
+  private readonly sets = new Map<number, Array<{ attributes: Attributes; values: number[] }>>()
+  private readonly sum: boolean
+  private readonly limit: SeriesLimit | undefined
+
+  constructor(sum: boolean, limit: SeriesLimit | undefined) {
+    this.sum = sum
+    this.limit = limit
+  }
 
   add(value: number, attributes: Attributes): void {
     const hash = hashValues(attributes)
-    const sums = this.sums.get(hash)
-    if (!sums) {
-      this.sums.set(hash, [{ attributes, value }])
-      return
+    const sets = this.sets.get(hash)
+    const set = sets?.find((s) => sameAttributes(s.attributes, attributes))
+    if (!set) {
+      const entry = { attributes, values: [value] }
+      if (sets) sets.push(entry)
+      else this.sets.set(hash, [entry])
+    } else if (this.sum) {
+      set.values[0]! += value
+    } else {
+      set.values.push(value)
     }
-    const sum = sums.find((s) => sameAttributes(s.attributes, attributes))
-    if (sum) sum.value += value
-    else sums.push({ attributes, value })
   }
 
-  /** Hands each sum to the SDK and forgets them. */
+  /** Hands each set's values to the SDK, under the overflow series once the metric is full, and forgets them. */
   flush(record: RecordFn): void {
-    for (const sums of this.sums.values()) for (const { attributes, value } of sums) record(value, attributes)
-    this.sums.clear()
+    for (const sets of this.sets.values()) {
+      for (const { attributes, values } of sets) {
+        const admitted = this.limit ? this.limit.admit(attributes) : attributes
+        for (const value of values) record(value, admitted)
+      }
+    }
+    this.sets.clear()
   }
 }
 

@@ -63,6 +63,7 @@ export class PushExporter implements Exporter {
       resource: config.resource,
       selection: config,
       readers: [reader],
+      temporality: config.temporality,
     })
     this.bridge = bridge
     settings.logger.info(`${settings.id}: exporting every ${intervalMs} ms`, {

@@ -35,7 +35,10 @@ export const selectionSchema = {
     },
   },
   cardinality_limit: {
-    doc: 'Maximum series per metric; further attribute sets are folded into one series with otel.metric.overflow=true.',
+    doc:
+      'Maximum series per metric; further attribute sets are folded into one series with otel.metric.overflow=true. ' +
+      'With cumulative temporality the cap holds for the life of the process (series are never forgotten); with ' +
+      'delta, per export interval.',
     default: DEFAULT_CARDINALITY_LIMIT,
     format: (value: unknown) => {
       if (!isPositiveInteger(value)) throw new Error('cardinality_limit: expected a positive integer')
