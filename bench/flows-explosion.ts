@@ -14,7 +14,7 @@ import { OtlpTestServer } from '../test/helpers/otlp-server.ts'
 const tuples = Number(process.argv[2] ?? 1_000_000)
 const SOCKETS = 16
 const MAX_FLOWS = 65_536
-const CARDINALITY_LIMIT = 5000
+const CARDINALITY_LIMIT = 2000
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const sender = createTestHost()
