@@ -17,6 +17,7 @@ import type { SelfCounter } from '../src/telemetry/self.ts'
 import { CollectingConsumer, configOf, testHost, testSettings } from '../test/helpers/components.ts'
 import { startKnot } from '../test/helpers/knot.ts'
 import { createTestHost } from '../test/helpers/netns.ts'
+import { cpuSeconds } from '../test/helpers/proc.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const rates = (process.argv[3] ?? '10000,25000,50000,75000,100000,0').split(',').map(Number)
@@ -43,12 +44,6 @@ async function dnsperf(server: string, file: string, rate: number): Promise<Dnsp
     return Number(match[1])
   }
   return { sent: field('Queries sent'), completed: field('Queries completed'), lost: field('Queries lost'), qps: field('Queries per second') }
-}
-
-/** utime + stime of a process, in seconds (clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 function childrenOf(pid: number): number[] {
@@ -163,13 +158,13 @@ async function besideTshark(rate: number) {
   for (let i = 0; i < 100 && !stderr.includes('Capturing on'); i++) await sleep(100)
   await sleep(500)
   const pids = () => [tshark.pid!, ...childrenOf(tshark.pid!)]
-  const cpuBefore = pids().map(cpuSecondsOf).reduce((a, b) => a + b, 0)
+  const cpuBefore = pids().map(cpuSeconds).reduce((a, b) => a + b, 0)
   const started = Date.now()
   const step = await stepWithNetlens(rate)
   // tshark may still be decoding its backlog: wait until its output stops growing.
   for (let last = -1; last !== lines;) { last = lines; await sleep(1000) }
   const busySeconds = (Date.now() - started) / 1000
-  const cpu = pids().map(cpuSecondsOf).reduce((a, b) => a + b, 0) - cpuBefore
+  const cpu = pids().map(cpuSeconds).reduce((a, b) => a + b, 0) - cpuBefore
   tshark.kill('SIGINT')
   await once(tshark, 'exit')
   const packets = 2 * step.perf.completed + step.perf.lost

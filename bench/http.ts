@@ -5,7 +5,6 @@
 // requests in flight when wrk stopped (at most one per connection) and never fall short.
 //   node bench/http.ts [seconds per measurement, default 5] [connections, default 32]
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import type { HttpConfig } from '../src/receivers/http/config.ts'
 import { httpReceiverFactory } from '../src/receivers/http/factory.ts'
@@ -13,6 +12,7 @@ import type { HttpRecord } from '../src/records.ts'
 import type { SelfCounter } from '../src/telemetry/self.ts'
 import { configOf, testHost, testSettings } from '../test/helpers/components.ts'
 import { createTestHost } from '../test/helpers/netns.ts'
+import { cpuSeconds } from '../test/helpers/proc.ts'
 import { startNginx } from '../test/helpers/nginx.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
@@ -20,11 +20,6 @@ const connections = Number(process.argv[3] ?? 32)
 const PORT = 18_080
 const TLS_PORT = 18_443
 const run = promisify(execFile)
-
-function cpuSeconds(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 async function wrk(url: string): Promise<{ requests: number; perSecond: number }> {
   const { stdout } = await run('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, url])
@@ -43,9 +38,9 @@ async function withReceiver(section: Record<string, unknown>, url: string) {
     consume: (batch) => { records += (batch.records as HttpRecord[]).filter((r) => r.destination.address === host.ipv4).length },
   })
   await receiver.start(testHost)
-  const cpu = cpuSeconds()
+  const cpu = cpuSeconds('self')
   const result = await wrk(url)
-  const cpuPercent = ((cpuSeconds() - cpu) / seconds) * 100
+  const cpuPercent = ((cpuSeconds('self') - cpu) / seconds) * 100
   await new Promise((resolve) => setTimeout(resolve, 1500))
   await receiver.shutdown()
   const dropped = settings.telemetry.get('netlens.records.dropped') as SelfCounter

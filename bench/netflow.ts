@@ -2,10 +2,11 @@
 //   node bench/netflow.ts [seconds per measurement, default 5] [rounds, default 3]
 // Traffic runs between two network namespaces this script creates (veth through the root namespace).
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { createTestHost, type TestHost } from '../test/helpers/netns.ts'
+import { cpuSeconds, rssMiB } from '../test/helpers/proc.ts'
 import { startNetflow } from '../test/receivers/netflow/harness.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
@@ -58,16 +59,6 @@ function bpfStats(): Map<string, { runs: number; ns: number }> {
     stats.set(p.name, entry)
   }
   return stats
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in clock ticks of 1/100 s
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!
-  return Number(line.split(/\s+/)[1]) / 1024
 }
 
 async function startAgent() {

@@ -3,13 +3,14 @@
 //   node bench/soak.ts [minutes, default 30] [sample seconds, default 30]
 // Traffic stays between the root namespace and one test namespace (knotd and nginx) this script creates.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startKnot } from '../test/helpers/knot.ts'
 import { createTestHost } from '../test/helpers/netns.ts'
+import { cpuSeconds, openFds, rssMiB } from '../test/helpers/proc.ts'
 import { startNginx } from '../test/helpers/nginx.ts'
 
 const minutes = Number(process.argv[2] ?? 30)
@@ -18,9 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function processSample(pid: number) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  const rss = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024
-  return { cpu: (Number(stat[11]) + Number(stat[12])) / 100, rss, fds: readdirSync(`/proc/${pid}/fd`).length }
+  return { cpu: cpuSeconds(pid), rss: rssMiB(pid), fds: openFds(pid) }
 }
 
 /** netlens.records.dropped and received from the agent's own Prometheus endpoint, summed by reason. */

@@ -3,13 +3,14 @@
 // over OTLP and Prometheus, whose /metrics gives the agent's own telemetry.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startAgent, type RunningAgent } from '../../test/helpers/agent.ts'
 import { freePort } from '../../test/helpers/collector.ts'
 import { startKnot, type KnotServer } from '../../test/helpers/knot.ts'
 import { createTestHost, type TestHost } from '../../test/helpers/netns.ts'
+import { openFds } from '../../test/helpers/proc.ts'
 import { OtlpTestServer } from '../../test/helpers/otlp-server.ts'
 
 const PORT = 5353
@@ -76,7 +77,7 @@ service:
         }
         return values
       },
-      fds: () => readdirSync(`/proc/${agent.process.pid}/fd`).length,
+      fds: () => openFds(agent.process.pid!),
       dnsflowTotal: () => endpoint.metricsNamed('dnsflow.requests').at(-1)?.points.reduce((sum, p) => sum + (p.value ?? 0), 0) ?? 0,
       async stop() {
         await agent.stop()

@@ -2,7 +2,8 @@
 // keeps counting, logs the failure and the recovery once each, stays within bounded memory, and the cumulative
 // totals the collector receives after recovery equal the ground truth of the bytes the peers exchanged.
 import assert from 'node:assert/strict'
-import { startAgent, rssMiB, type RunningAgent } from '../helpers/agent.ts'
+import { startAgent, type RunningAgent } from '../helpers/agent.ts'
+import { rssMiB } from '../helpers/proc.ts'
 import { TestCollector } from '../helpers/collector.ts'
 import { createTestHost, type TestHost } from '../helpers/netns.ts'
 import { printed, runPeer } from '../helpers/peers.ts'

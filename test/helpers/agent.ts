@@ -2,7 +2,7 @@
 // collected, started once a line says it is (the netflow receiver's start line by default).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,8 +56,3 @@ export async function startAgent(yaml: string, startedLine = /netflow receiver s
   return agent
 }
 
-/** Resident memory of a process, MiB. */
-export function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
-  return Number(line?.split(/\s+/)[1] ?? 0) / 1024
-}
