@@ -49,21 +49,25 @@ export class PrometheusExporter implements Exporter {
   async start(_host: Host): Promise<void> {
     if (this.bridge || this.stopped) return
     const { config, settings } = this
-    const reader = new PrometheusReader({
-      preventServerStart: true,
-      prefix: config.namespace,
-      withResourceConstantLabels: config.resource_to_telemetry_conversion.enabled ? /.*/ : undefined,
-    })
+    let reader: PrometheusReader | undefined
     const bridge = new MetricsBridge({
       id: settings.id,
       telemetry: settings.telemetry,
       resource: config.resource,
       selection: config,
       // The reader is built on exporter-prometheus's own copy of sdk-metrics (3.1.0): structurally the same.
-      readers: [reader as unknown as IMetricReader],
+      reader: (producers) => {
+        reader = new PrometheusReader({
+          preventServerStart: true,
+          prefix: config.namespace,
+          withResourceConstantLabels: config.resource_to_telemetry_conversion.enabled ? /.*/ : undefined,
+          ...producers,
+        })
+        return reader as unknown as IMetricReader
+      },
       temporality: 'cumulative', // Prometheus is cumulative by definition
     })
-    const server = createServer((request, response) => this.serve(reader, request, response))
+    const server = createServer((request, response) => this.serve(reader!, request, response))
     // A scraper's keep-alive connection must not hold shutdown open.
     server.keepAliveTimeout = 1000
     try {

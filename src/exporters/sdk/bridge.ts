@@ -2,13 +2,14 @@
 // resource and views, instruments built from the metric definitions, records turned into measurements, and
 // netlens's own telemetry observed at each collection.
 import type { Attributes as OtelAttributes, Meter } from '@opentelemetry/api'
-import { MeterProvider, type IMetricReader } from '@opentelemetry/sdk-metrics'
+import { MeterProvider, type IMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics'
 import type { Batch } from '../../component/types.ts'
 import type { Attributes } from '../../records.ts'
 import { measure, METRICS, type AnyMetricDefinition } from '../../metrics/definitions.ts'
 import { standardCounters, type SelfCounter, type SelfTelemetry } from '../../telemetry/self.ts'
 import { netlensResource, type ResourceAttribute } from './resource.ts'
 import { metricViews, viewsOf, type SelectionConfig } from './selection.ts'
+import { HistogramProducer } from './histograms.ts'
 import { SeriesLimit } from './series-limit.ts'
 
 export interface BridgeOptions {
@@ -17,18 +18,20 @@ export interface BridgeOptions {
   telemetry: SelfTelemetry
   resource: ResourceAttribute[]
   selection: SelectionConfig
-  readers: IMetricReader[]
+  /** Builds the exporter's reader; the options carry netlens's own histograms (a MetricProducer) to collect. */
+  reader: (options: { metricProducers: MetricProducer[] }) => IMetricReader
   /** Cumulative state keeps every series it ever saw: then each metric's series are capped for life (SeriesLimit). */
   temporality: 'cumulative' | 'delta'
 }
 
-type RecordFn = (value: number, attributes: OtelAttributes) => void
+/** Hands on one attribute set's values from a batch (for a counter, their sum). */
+type FlushFn = (attributes: Attributes, values: number[]) => void
 
 interface Recorder {
   definition: AnyMetricDefinition
-  record: RecordFn
-  /** The measurements of the batch being consumed, per attribute set, handed to the SDK set by set. */
+  /** The measurements of the batch being consumed, per attribute set, handed on set by set. */
   series: BatchSeries
+  flush: FlushFn
 }
 
 export function exportsCounter(telemetry: SelfTelemetry): SelfCounter {
@@ -59,17 +62,26 @@ export class MetricsBridge {
     this.received = counters.received
     this.dropped = counters.dropped
     exportsCounter(options.telemetry)
+    const resource = netlensResource(options.resource)
+    const histograms = new HistogramProducer(options.temporality, resource)
     this.provider = new MeterProvider({
-      resource: netlensResource(options.resource),
+      resource,
       views: metricViews(options.selection),
-      readers: options.readers,
+      readers: [options.reader({ metricProducers: [histograms] })],
     })
     this.meter = this.provider.getMeter('netlens')
     const views = viewsOf(options.selection)
     this.recorders = METRICS.map((definition, index) => {
       const view = views[index]!
+      const series = new BatchSeries(definition.instrument === 'counter', view.kept)
+      if (definition.instrument === 'histogram') {
+        const metric = histograms.add({ ...definition, boundaries: definition.buckets ?? [], cardinalityLimit: view.cardinalityLimit })
+        return { definition, series, flush: (attributes, values) => metric.record(attributes, values) }
+      }
       const limit = options.temporality === 'cumulative' ? new SeriesLimit(view.cardinalityLimit, view.kept) : undefined
-      return { definition, record: this.instrument(definition), series: new BatchSeries(definition.instrument === 'counter', limit) }
+      const record = this.instrument(definition)
+      // A counter's values arrive summed; a gauge keeps its last value.
+      return { definition, series, flush: (attributes, values) => record(values[values.length - 1]!, limit?.admit(attributes) ?? attributes) }
     })
     for (const recorder of this.recorders) {
       const { source } = recorder.definition
@@ -78,31 +90,22 @@ export class MetricsBridge {
     this.syncSelfTelemetry()
   }
 
-  private instrument(definition: AnyMetricDefinition): RecordFn {
+  private instrument(definition: AnyMetricDefinition): (value: number, attributes: OtelAttributes) => void {
     const options = { description: definition.description, unit: definition.unit }
-    switch (definition.instrument) {
-      case 'counter': {
-        const counter = this.meter.createCounter(definition.name, options)
-        return (value, attributes) => counter.add(value, attributes)
-      }
-      case 'histogram': {
-        const advice = definition.buckets ? { explicitBucketBoundaries: [...definition.buckets] } : undefined
-        const histogram = this.meter.createHistogram(definition.name, { ...options, advice })
-        return (value, attributes) => histogram.record(value, attributes)
-      }
-      case 'gauge': {
-        const gauge = this.meter.createGauge(definition.name, options)
-        return (value, attributes) => gauge.record(value, attributes)
-      }
+    if (definition.instrument === 'counter') {
+      const counter = this.meter.createCounter(definition.name, options)
+      return (value, attributes) => counter.add(value, attributes)
     }
+    const gauge = this.meter.createGauge(definition.name, options)
+    return (value, attributes) => gauge.record(value, attributes)
   }
 
   /**
    * Records every measurement the definitions take from the batch; bad values are counted drops. Each SDK call
    * hashes its attributes (sorted keys, JSON) and looks the series up, ~2 µs: measurements are grouped per
-   * attribute set over the batch first, so counters cost one SDK call per series instead of one per record, and
-   * the series limit is checked once per set. Histograms and gauges keep one call per value (the API takes no
-   * pre-aggregated points).
+   * attribute set (the attributes the metric's view keeps) over the batch first, so a counter or gauge costs one
+   * SDK call per series instead of one per record, and the series limit is checked once per set. Histograms are
+   * aggregated by netlens itself (histograms.ts).
    */
   consume(batch: Batch): void {
     if (this.shutdownPromise) {
@@ -122,7 +125,7 @@ export class MetricsBridge {
         }
       }
     }
-    for (const { record, series } of this.recorders) series.flush(record)
+    for (const { series, flush } of this.recorders) series.flush(flush)
     if (invalid > 0) this.dropped.add(invalid, { ...this.component, reason: 'invalid_value' })
   }
 
@@ -156,27 +159,28 @@ export class MetricsBridge {
 }
 
 /**
- * One metric's measurements of one batch, per attribute set: summed for a counter, kept in order otherwise. Sets
- * are found by a numeric hash of their values and confirmed by comparing names and values: building a string key
- * per measurement cost as much as the SDK call it saved. Typed values (`53` vs `"53"`) stay apart, as in the SDK.
+ * One metric's measurements of one batch, per attribute set: summed for a counter, kept in order otherwise. Only the
+ * attributes the metric's view keeps make a set (a question name the view drops must not split a DNS series).
+ * Sets are found by a numeric hash of their values and confirmed by comparing names and values: building a string
+ * key per measurement cost as much as the SDK call it saved. Typed values (`53` vs `"53"`) stay apart, as in the SDK.
  */
 class BatchSeries {
-  /** Hash of the values → the sets that hash there (almost always one). */
+  /** Hash of the kept values → the sets that hash there (almost always one). */
   private readonly sets = new Map<number, Array<{ attributes: Attributes; values: number[] }>>()
   private readonly sum: boolean
-  private readonly limit: SeriesLimit | undefined
+  private readonly kept: (name: string) => boolean
 
-  constructor(sum: boolean, limit: SeriesLimit | undefined) {
+  constructor(sum: boolean, kept: (name: string) => boolean) {
     this.sum = sum
-    this.limit = limit
+    this.kept = kept
   }
 
   add(value: number, attributes: Attributes): void {
-    const hash = hashValues(attributes)
+    const hash = this.hashKept(attributes)
     const sets = this.sets.get(hash)
-    const set = sets?.find((s) => sameAttributes(s.attributes, attributes))
+    const set = sets?.find((s) => this.sameKept(s.attributes, attributes))
     if (!set) {
-      const entry = { attributes, values: [value] }
+      const entry = { attributes: this.keptOf(attributes), values: [value] }
       if (sets) sets.push(entry)
       else this.sets.set(hash, [entry])
     } else if (this.sum) {
@@ -186,39 +190,43 @@ class BatchSeries {
     }
   }
 
-  /** Hands each set's values to the SDK, under the overflow series once the metric is full, and forgets them. */
-  flush(record: RecordFn): void {
-    for (const sets of this.sets.values()) {
-      for (const { attributes, values } of sets) {
-        const admitted = this.limit ? this.limit.admit(attributes) : attributes
-        for (const value of values) record(value, admitted)
-      }
-    }
+  /** Hands each set's values on and forgets them. */
+  flush(flush: FlushFn): void {
+    for (const sets of this.sets.values()) for (const { attributes, values } of sets) flush(attributes, values)
     this.sets.clear()
   }
-}
 
-/** FNV-1a over the values (string characters, numbers, booleans), as a small integer for the Map. */
-function hashValues(attributes: Attributes): number {
-  let h = 0x811c9dc5
-  for (const name in attributes) {
-    const v = attributes[name]
-    if (typeof v === 'string') {
-      for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193)
-    } else {
-      h = Math.imul(h ^ (typeof v === 'number' ? v | 0 : v ? 1 : 2), 0x01000193)
+  private keptOf(attributes: Attributes): Attributes {
+    const kept: Attributes = {}
+    for (const name in attributes) if (this.kept(name)) kept[name] = attributes[name]!
+    return kept
+  }
+
+  /** FNV-1a over the kept values (string characters, numbers, booleans), as a small integer for the Map. */
+  private hashKept(attributes: Attributes): number {
+    let h = 0x811c9dc5
+    for (const name in attributes) {
+      if (!this.kept(name)) continue
+      const v = attributes[name]
+      if (typeof v === 'string') {
+        for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193)
+      } else {
+        h = Math.imul(h ^ (typeof v === 'number' ? v | 0 : v ? 1 : 2), 0x01000193)
+      }
+      h = Math.imul(h ^ 0xff, 0x01000193)
     }
-    h = Math.imul(h ^ 0xff, 0x01000193)
+    return h & 0x3fffffff
   }
-  return h & 0x3fffffff
-}
 
-function sameAttributes(a: Attributes, b: Attributes): boolean {
-  let count = 0
-  for (const name in a) {
-    if (a[name] !== b[name]) return false
-    count++
+  /** `set` holds kept attributes only; `attributes` may carry more, which do not count. */
+  private sameKept(set: Attributes, attributes: Attributes): boolean {
+    let count = 0
+    for (const name in attributes) {
+      if (!this.kept(name)) continue
+      if (set[name] !== attributes[name]) return false
+      count++
+    }
+    for (const _ in set) count--
+    return count === 0
   }
-  for (const _ in b) count--
-  return count === 0
 }

@@ -52,17 +52,13 @@ export class PushExporter implements Exporter {
       exports: exportsCounter(settings.telemetry),
       beforeExport: () => bridge?.syncSelfTelemetry(),
     })
-    const reader = new PeriodicExportingMetricReader({
-      exporter: watched,
-      exportIntervalMillis: intervalMs,
-      exportTimeoutMillis: timeoutMs,
-    })
     bridge = new MetricsBridge({
       id: settings.id,
       telemetry: settings.telemetry,
       resource: config.resource,
       selection: config,
-      readers: [reader],
+      reader: (producers) =>
+        new PeriodicExportingMetricReader({ exporter: watched, exportIntervalMillis: intervalMs, exportTimeoutMillis: timeoutMs, ...producers }),
       temporality: config.temporality,
     })
     this.bridge = bridge

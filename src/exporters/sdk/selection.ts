@@ -1,7 +1,6 @@
 // Per-metric attribute selection and cardinality limits, the `metrics` and `cardinality_limit` keys shared by
 // SDK-based exporters, turned into sdk-metrics Views.
 import {
-  AggregationType,
   createAllowListAttributesProcessor,
   createDenyListAttributesProcessor,
   type ViewOptions,
@@ -106,19 +105,15 @@ export function viewsOf(config: SelectionConfig): MetricView[] {
   })
 }
 
-/** One View per metric definition: attribute filter, cardinality limit and histogram buckets. */
+/** One View per counter and gauge: attribute filter and cardinality limit (netlens aggregates histograms itself). */
 export function metricViews(config: SelectionConfig): ViewOptions[] {
-  return viewsOf(config).map((metric) => {
-    const definition = findMetric(metric.name)!
+  return viewsOf(config).filter((metric) => findMetric(metric.name)!.instrument !== 'histogram').map((metric) => {
     const view: ViewOptions = {
       instrumentName: metric.name,
       attributesProcessors: [
         metric.allowed ? createAllowListAttributesProcessor(metric.allowed) : createDenyListAttributesProcessor(metric.denied),
       ],
       aggregationCardinalityLimit: metric.cardinalityLimit,
-    }
-    if (definition.buckets) {
-      view.aggregation = { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...definition.buckets] } }
     }
     return view
   })

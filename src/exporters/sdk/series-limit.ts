@@ -20,11 +20,17 @@ export class SeriesLimit {
 
   /** The attributes to record: these, or the overflow set once the metric is full. */
   admit(attributes: Attributes): Attributes {
-    let key = ''
-    for (const name in attributes) if (this.kept(name)) key += `${name}\u0000${String(attributes[name])}\u0001`
+    const key = seriesKey(attributes, this.kept)
     if (this.seen.has(key)) return attributes
     if (this.seen.size >= this.limit - 1) return OVERFLOW_ATTRIBUTES
     this.seen.add(key)
     return attributes
   }
+}
+
+/** A string naming an attribute set (the attributes `kept` keeps), for maps of series. */
+export function seriesKey(attributes: Attributes, kept: (name: string) => boolean = () => true): string {
+  let key = ''
+  for (const name in attributes) if (kept(name)) key += `${name}\u0000${String(attributes[name])}\u0001`
+  return key
 }
