@@ -45,8 +45,9 @@ describe('dns datagram dedup', () => {
     assert.equal(dedup.isDuplicate(flowOf('flow'), other, 60n), false)
     assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 40n), false) // stamped earlier by another CPU
     assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 95n), false) // 55 after: a retransmission, set again
-    assert.equal(dedup.isDuplicate(flowOf('other flow'), other, 120n), false) // expires 60 and the stale slot of 40
+    assert.equal(dedup.isDuplicate(flowOf('other flow'), other, 120n), false) // a new generation begins
     assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 125n), true) // the copy of 95 is still recognised
-    assert.equal(dedup.size, 2)
+    assert.equal(dedup.isDuplicate(flowOf('flow'), payload, 180n), false) // 95's generation is gone: 85 after it
+    assert.equal(dedup.size, 2, 'the generation of 120 and 180')
   })
 })
