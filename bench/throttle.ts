@@ -12,7 +12,7 @@ const retryDelayMs = Number(process.argv[4] ?? 2000)
 const PHASE_SECONDS = 10
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const bench = await startDnsBench('throttle')
+const bench = await startDnsBench('throttle', { prometheus: true })
 
 /** The phase's worst event-loop delay windows and memory, from scrapes every second. */
 async function phase(name: string, seconds: number): Promise<void> {

@@ -1,6 +1,7 @@
 // The set-up the DNS agent benches share: knotd serving NAMES names in a test namespace, a dnsperf query file, an
 // OTLP/gRPC endpoint, and the real agent (`netlens run`) capturing the queries with the dns receiver and exporting
-// over OTLP and Prometheus, whose /metrics gives the agent's own telemetry.
+// over OTLP: the issue's configuration. Its own telemetry is read from the last OTLP export, or, for a bench that
+// makes the OTLP endpoint fail, from a Prometheus endpoint the agent then also serves.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,7 +23,7 @@ export interface DnsBench {
   otlp: OtlpTestServer
   /** dnsperf at `qps` for `seconds`; resolves with its completed queries once it exits. */
   dnsperf(qps: number, seconds: number): { process: ChildProcess; completed: Promise<number> }
-  /** The agent's own telemetry, summed per metric name and label set (as the Prometheus line has it). */
+  /** The agent's own telemetry, summed per metric name (dots as underscores) and label set, Prometheus-style. */
   scrape(): Promise<Map<string, number>>
   /** Open file descriptors of the agent. */
   fds(): number
@@ -31,7 +32,7 @@ export interface DnsBench {
   stop(): Promise<void>
 }
 
-export async function startDnsBench(name: string): Promise<DnsBench> {
+export async function startDnsBench(name: string, options: { prometheus?: boolean } = {}): Promise<DnsBench> {
   const workdir = mkdtempSync(join(tmpdir(), `netlens-${name}-`))
   const queries = join(workdir, 'queries.txt')
   writeFileSync(queries, Array.from({ length: NAMES }, (_, i) => `host${i}.${ZONE} A`).join('\n') + '\n')
@@ -41,16 +42,16 @@ export async function startDnsBench(name: string): Promise<DnsBench> {
   try {
     knot = await startKnot({ host: server, port: PORT, zone: ZONE, records: Array.from({ length: NAMES }, (_, i) => `host${i} IN A 198.18.200.${i}`) })
     otlp = await OtlpTestServer.start()
-    const promPort = await freePort()
+    const promPort = options.prometheus ? await freePort() : 0
     const agent = await startAgent(`
 receivers:
   dns: { ports: [${PORT}], timeout: 2s }
 exporters:
   otlp: { endpoint: "${otlp.endpoint}", tls: { insecure: true }, interval: 1s, timeout: 1s }
-  prometheus: { endpoint: "127.0.0.1:${promPort}" }
+  ${promPort ? `prometheus: { endpoint: "127.0.0.1:${promPort}" }` : ''}
 service:
   pipelines:
-    dnsflow: { receivers: [dns], exporters: [otlp, prometheus] }
+    dnsflow: { receivers: [dns], exporters: [otlp${promPort ? ', prometheus' : ''}] }
   telemetry:
     health_check: { endpoint: "" }
 `, /dns receiver started/)
@@ -67,6 +68,7 @@ service:
         return { process: child, completed }
       },
       async scrape() {
+        if (!promPort) return lastExportValues(endpoint)
         const text = await (await fetch(`http://127.0.0.1:${promPort}/metrics`)).text()
         const values = new Map<string, number>()
         for (const line of text.split('\n')) {
@@ -95,4 +97,18 @@ service:
     rmSync(workdir, { recursive: true, force: true })
     throw error
   }
+}
+
+/** The values of the last export that carried the agent's own telemetry, keyed as scrape() keys them. */
+function lastExportValues(otlp: OtlpTestServer): Map<string, number> {
+  const values = new Map<string, number>()
+  const last = otlp.exports.findLast((e) => e.metrics.some((m) => m.name === 'process.cpu.time'))
+  for (const metric of last?.metrics ?? []) {
+    for (const point of metric.points) {
+      const labels = Object.entries(point.attributes).map(([k, v]) => `${k.replaceAll('.', '_')}="${String(v)}"`).join(',')
+      const key = metric.name.replaceAll('.', '_') + (labels ? `{${labels}}` : '')
+      values.set(key, (values.get(key) ?? 0) + (point.value ?? 0))
+    }
+  }
+  return values
 }
