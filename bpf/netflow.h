@@ -3,7 +3,8 @@
 #define NETFLOW_H
 
 /* One entry per socket and peer: TCP has one peer per socket, an unconnected UDP socket one per address it talks to.
- * The socket cookie (never reused, unlike the struct sock address) ties entries to their owner. */
+ * The socket's identity (never reused, unlike the struct sock address) ties entries to their owner: the socket
+ * cookie, or with the classic tracepoint hooks an id assigned to TCP sockets (netflow_classic.bpf.c). */
 struct netflow_key {
 	__u64 cookie;
 	__u8 remote_addr[16]; /* IPv4 in the first 4 bytes */
@@ -39,7 +40,7 @@ struct netflow_stats {
 	__u8 _pad[5];
 };
 
-/* Who owns a socket: set in process context (connect, send, recv), joined with flows by cookie in user space. */
+/* Who owns a socket: set in process context (connect, send, recv), joined with flows by identity in user space. */
 struct netflow_owner {
 	__u32 pid;
 	__u32 netns;
@@ -54,7 +55,8 @@ enum netflow_counter {
 	NETFLOW_UDP_UNPARSED = 2,     /* a UDP packet whose headers could not be read */
 	NETFLOW_FLOWS_CREATED = 3,    /* not a drop: entries inserted, so user space knows how full the map is */
 	NETFLOW_INSERT_FAILED = 4,    /* a new flow could not be inserted for another reason than a full map */
-	NETFLOW_COUNTERS = 5,
+	NETFLOW_SOCKET_ID_FAILED = 5, /* classic hooks: a TCP socket got no id, so this event of it is not counted */
+	NETFLOW_COUNTERS = 6,
 };
 
 #endif

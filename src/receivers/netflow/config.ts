@@ -1,4 +1,5 @@
 import type { Schema } from 'convict'
+import type { HooksSetting } from './hooks.ts'
 
 export interface NetflowConfig {
   interval: number
@@ -8,6 +9,7 @@ export interface NetflowConfig {
   udp: boolean
   collapse_client_ports: boolean
   cgroup_path: string
+  hooks: HooksSetting
 }
 
 export const netflowSchema: Schema<NetflowConfig> = {
@@ -22,7 +24,7 @@ export const netflowSchema: Schema<NetflowConfig> = {
     default: 65_536,
   },
   max_sockets: {
-    doc: 'Size of the kernel map of socket owners (pid, process name).',
+    doc: 'Size of the kernel map of socket owners (pid, process name), and with classic hooks of the map of TCP socket ids.',
     format: 'nat',
     default: 65_536,
   },
@@ -45,6 +47,11 @@ export const netflowSchema: Schema<NetflowConfig> = {
     doc: 'cgroup v2 directory the UDP programs attach to; empty means the root of the cgroup2 mount.',
     format: String,
     default: '',
+  },
+  hooks: {
+    doc: 'Kernel hooks of the TCP and socket-owner programs: tp_btf (BTF-typed tracepoints: cheaper per event, and fewer events skipped when a softirq interrupts a program), classic (tracepoints through tracefs, for kernels or environments where tp_btf programs do not load or attach), or auto: tp_btf, and classic when tp_btf fails (logged with the reason).',
+    format: ['auto', 'tp_btf', 'classic'],
+    default: 'auto',
   },
 }
 

@@ -1,10 +1,11 @@
 // Turns the kernel's cumulative per-socket counters into per-interval flow records.
-// The kernel keeps one entry per (socket cookie, peer); this keeps the last values seen for each entry, reports
+// The kernel keeps one entry per (socket identity, peer); this keeps the last values seen for each entry, reports
 // the difference, joins the socket's owner, decides source/destination from the kernel's direction, collapses
 // client ports, aggregates entries that become the same flow, and says which entries to delete (closed or idle).
 // Entries that did not change since the last harvest are skipped without being decoded. A harvest visits every
 // entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), sockets are
-// known by their numeric cookie and records aggregate under numeric keys (FlowAggregation): no per-entry strings.
+// known by their identity as a number (cookie, or the id classic hooks assign: below 2^53 either way) and records
+// aggregate under numeric keys (FlowAggregation): no per-entry strings.
 import type { MapEntries } from '../../native/types.ts'
 import type { Direction, FlowRecord } from '../../records.ts'
 import { EntryTable, Field, wordsOf } from './entry-table.ts'

@@ -1,4 +1,4 @@
-// Decoding of the netflow BPF maps; offsets mirror bpf/netflow.h (checked against the object's BTF in tests).
+// Decoding of the netflow BPF maps; offsets mirror bpf/netflow.h (checked against both objects' BTF in tests).
 // Harvests read 100k entries at a time, so fields are read in place from the dump buffers and addresses are
 // formatted once per distinct address.
 import { ipv4ToString, ipv6ToString, isIpv4Mapped } from '../../net/address.ts'
@@ -16,7 +16,9 @@ export const FlowDirection = { UNKNOWN: 0, INCOMING: 1, OUTGOING: 2 } as const
 export const FlowState = { ESTABLISHED: 1, CLOSED: 2 } as const
 
 /** netflow_counters indices (enum netflow_counter) that count drops, by the drop reason they report. */
-export const KERNEL_DROPS = new Map([[0, 'flow_map_full'], [1, 'owner_map_full'], [2, 'udp_unparsed'], [4, 'flow_insert_failed']])
+export const KERNEL_DROPS = new Map([
+  [0, 'flow_map_full'], [1, 'owner_map_full'], [2, 'udp_unparsed'], [4, 'flow_insert_failed'], [5, 'socket_id_failed'],
+])
 /** netflow_counters index of NETFLOW_FLOWS_CREATED (entries inserted: not a drop). */
 export const FLOWS_CREATED = 3
 

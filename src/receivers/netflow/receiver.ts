@@ -1,19 +1,15 @@
-// The netflow receiver: loads bpf/netflow.bpf.c, attaches it to tracepoints (and cgroup_skb for UDP), and every
-// interval harvests the kernel's flow map into a batch of FlowRecords. A map filling up is harvested early, so
-// closed and idle entries make room before new flows would be dropped.
+// The netflow receiver: loads the flow programs on tp_btf or classic tracepoint hooks (hooks.ts), with cgroup_skb
+// for UDP, and every interval harvests the kernel's flow map into a batch of FlowRecords. A map filling up is
+// harvested early, so closed and idle entries make room before new flows would be dropped.
 import type { CreateSettings, Consumer, Host, Receiver } from '../../component/types.ts'
-import { bpfObjectPath, loadNative } from '../../native/index.ts'
 import type { BpfObject } from '../../native/types.ts'
 import { cgroup2Mount, ephemeralPortRange } from '../../net/system.ts'
 import { standardCounters, type SelfCounter } from '../../telemetry/self.ts'
 import type { NetflowConfig } from './config.ts'
 import { FlowTracker } from './flow-tracker.ts'
+import { openHooks, type HookMode } from './hooks.ts'
 import { FLOWS_CREATED, KERNEL_DROPS } from './layout.ts'
 
-const TCP_PROGRAMS = [
-  'netflow_tcp_owner', 'netflow_tcp_state', 'netflow_tcp_destroy', 'netflow_send', 'netflow_recv', 'netflow_retransmit',
-]
-const UDP_PROGRAMS = ['netflow_udp_egress', 'netflow_udp_ingress']
 /** How often the map's fill level is checked (one read of a 4-entry array), and the level that triggers a harvest. */
 const PRESSURE_CHECK_MS = 50
 const PRESSURE_FILL = 0.5
@@ -25,6 +21,7 @@ export class NetflowReceiver implements Receiver {
   private readonly dropped: SelfCounter
   private readonly tracker: FlowTracker
   private object: BpfObject | undefined
+  private mode: HookMode | undefined
   private timers: NodeJS.Timeout[] = []
   /** Totals already reported from the kernel's counters, to add only what is new. */
   private readonly reportedKernelDrops = new Map<number, number>()
@@ -51,27 +48,27 @@ export class NetflowReceiver implements Receiver {
     )
   }
 
+  /** The hooks in use once started: tp_btf or classic tracepoints. */
+  get hooks(): HookMode | undefined {
+    return this.mode
+  }
+
   async start(host: Host): Promise<void> {
     this.host = host
     const cgroup = this.config.udp ? this.config.cgroup_path || cgroup2Mount() : ''
-    const object = new (loadNative().BpfObject)(bpfObjectPath('netflow'), {
-      mapSizes: { flows: this.config.max_flows, socket_owners: this.config.max_sockets },
-      disabledPrograms: this.config.udp ? [] : UDP_PROGRAMS,
-    })
+    const { object, mode } = openHooks(this.config.hooks, {
+      maxFlows: this.config.max_flows,
+      maxSockets: this.config.max_sockets,
+      udpCgroup: this.config.udp ? cgroup : undefined,
+    }, this.settings.logger)
     this.object = object
-    try {
-      for (const program of TCP_PROGRAMS) object.attach(program)
-      if (this.config.udp) for (const program of UDP_PROGRAMS) object.attachCgroup(program, cgroup)
-    } catch (error) {
-      this.close()
-      throw error
-    }
+    this.mode = mode
     this.timers = [
       setInterval(() => this.guarded(() => this.harvest()), this.config.interval),
       setInterval(() => this.guarded(() => this.harvestUnderPressure()), Math.min(PRESSURE_CHECK_MS, this.config.interval)),
     ]
     for (const timer of this.timers) timer.unref()
-    this.settings.logger.info('netflow receiver started', { udp: this.config.udp, cgroup: cgroup || undefined })
+    this.settings.logger.info('netflow receiver started', { hooks: mode, udp: this.config.udp, cgroup: cgroup || undefined })
   }
 
   /** Reads the maps once and hands the flows since the last harvest on. `final`: the maps are about to go away. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import type { FlowRecord } from '../../../src/records.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
-import { startNetflow } from './harness.ts'
+import { HOOK_MODES, startNetflow } from './harness.ts'
 
 /** Waits until no TCP socket of the host is half-way through a close (the last FIN/ACK exchanges). */
 async function settled(host: TestHost): Promise<void> {
@@ -57,11 +57,13 @@ describe('netflow capacity (real kernel)', function () {
     server?.destroy()
   })
 
-  it('counts 100k short connections exactly once each, harvesting every 500 ms', async function () {
+  // On classic hooks sockets are known by ids keyed on their struct sock address, which the kernel reuses once a
+  // socket is freed: 100k sockets through a few slab pages is that reuse, each one still counted once.
+  for (const hooks of HOOK_MODES) it(`counts 100k short connections exactly once each on ${hooks} hooks, harvesting every 500 ms`, async function () {
     this.timeout(180_000)
     // A map that holds all 200k entries even if a loaded machine starves the harvests: this test is about
     // counting, not capacity.
-    const { receiver, flows, dropped } = await startNetflow({ interval: '500ms', max_flows: 262_144 })
+    const { receiver, flows, dropped } = await startNetflow({ interval: '500ms', max_flows: 262_144, hooks })
     try {
       const { clientPid, serverPid, clientSide, serverSide } = await connections(client, server, 7100, 100_000, 8)
       await receiver.shutdown() // the final harvest
@@ -70,7 +72,7 @@ describe('netflow capacity (real kernel)', function () {
       // reported as a drop, so the count can fall short by what was reported. Beyond that, runs of this test have
       // shown one unexplained missing event in a few hundred thousand (no counter moved): allowed here, and
       // tracked as open in issue 3 until its cause is found.
-      const missed = dropped('bpf_recursion') + dropped('flow_insert_failed')
+      const missed = dropped('bpf_recursion') + dropped('flow_insert_failed') + dropped('socket_id_failed')
       for (const side of [clientSide, serverSide]) {
         const { established, closed } = totals(flows(), side)
         assert.ok(established <= 100_000 && closed <= 100_000, `never counted twice (${established}, ${closed})`)

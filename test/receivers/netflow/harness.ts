@@ -1,10 +1,14 @@
 // A netflow receiver started for real on the kernel, with what it hands on collected, for the netflow tests and
 // bench/netflow.ts.
 import { netflowReceiverFactory } from '../../../src/receivers/netflow/factory.ts'
+import type { HookMode } from '../../../src/receivers/netflow/hooks.ts'
 import type { NetflowReceiver } from '../../../src/receivers/netflow/receiver.ts'
 import type { FlowRecord } from '../../../src/records.ts'
 import type { SelfCounter } from '../../../src/telemetry/self.ts'
 import { CollectingConsumer, configOf, testHost, testSettings, type TestSettings } from '../../helpers/components.ts'
+
+/** Both sets of hooks, for the suites that must hold on either. */
+export const HOOK_MODES: HookMode[] = ['tp_btf', 'classic']
 
 export interface NetflowHarness {
   receiver: NetflowReceiver

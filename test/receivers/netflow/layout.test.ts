@@ -1,7 +1,8 @@
-// The offsets layout.ts reads must be the ones clang laid out: compared with the BTF of the compiled object.
+// The offsets layout.ts reads must be the ones clang laid out: compared with the BTF of both compiled objects.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { bpfObjectPath } from '../../../src/native/index.ts'
+import { HOOK_SETS } from '../../../src/receivers/netflow/hooks.ts'
 import { KEY_SIZE, OWNER_SIZE, Stats, STATS_SIZE } from '../../../src/receivers/netflow/layout.ts'
 
 interface BtfStruct { size: number; members: Map<string, number> }
@@ -24,8 +25,8 @@ function btfStructs(path: string): Map<string, BtfStruct> {
   return structs
 }
 
-describe('netflow layout', () => {
-  const structs = btfStructs(bpfObjectPath('netflow'))
+for (const { object } of Object.values(HOOK_SETS)) describe(`netflow layout (${object}.bpf.o)`, () => {
+  const structs = btfStructs(bpfObjectPath(object))
 
   it('has the sizes of the kernel structs', () => {
     assert.equal(structs.get('netflow_key')?.size, KEY_SIZE)

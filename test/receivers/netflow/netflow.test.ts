@@ -1,10 +1,10 @@
 // netflow against the real kernel: peers in two network namespaces move exact byte counts; the receiver must
-// report exactly those bytes, connections, directions and processes.
+// report exactly those bytes, connections, directions and processes, on either set of hooks.
 import assert from 'node:assert/strict'
 import type { FlowRecord } from '../../../src/records.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
-import { startNetflow, type NetflowHarness } from './harness.ts'
+import { HOOK_MODES, startNetflow, type NetflowHarness } from './harness.ts'
 
 /** Sums the records of one process (several harvests may split its activity). */
 function sumFor(records: FlowRecord[], pid: number) {
@@ -17,7 +17,7 @@ function sumFor(records: FlowRecord[], pid: number) {
   return { ...total, first: mine[0]! }
 }
 
-describe('netflow receiver (real kernel, network namespaces)', function () {
+for (const hooks of HOOK_MODES) describe(`netflow receiver on ${hooks} hooks (real kernel, network namespaces)`, function () {
   let client: TestHost
   let server: TestHost
   let netflow: NetflowHarness
@@ -25,7 +25,9 @@ describe('netflow receiver (real kernel, network namespaces)', function () {
   before(async () => {
     client = createTestHost()
     server = createTestHost()
-    netflow = await startNetflow({ interval: '1h' })
+    netflow = await startNetflow({ interval: '1h', hooks })
+    assert.equal(netflow.receiver.hooks, hooks)
+    assert.ok(netflow.settings.logs.some((line) => line.includes(`netflow receiver started hooks=${hooks}`)), netflow.settings.logs.join('\n'))
   })
 
   after(async () => {

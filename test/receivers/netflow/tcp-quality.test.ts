@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
-import { startNetflow, type NetflowHarness } from './harness.ts'
+import { HOOK_MODES, startNetflow, type NetflowHarness } from './harness.ts'
 
-describe('netflow TCP quality (real kernel)', function () {
+for (const hooks of HOOK_MODES) describe(`netflow TCP quality on ${hooks} hooks (real kernel)`, function () {
   let client: TestHost
   let server: TestHost
   let netflow: NetflowHarness
@@ -12,7 +12,7 @@ describe('netflow TCP quality (real kernel)', function () {
   before(async () => {
     client = createTestHost()
     server = createTestHost()
-    netflow = await startNetflow({ interval: '1h' })
+    netflow = await startNetflow({ interval: '1h', hooks })
   })
 
   after(async () => {

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A netflow object with a tp_btf hook no kernel has, for the receiver's message when a hook is missing
+ * (test/receivers/netflow/hooks.test.ts). The maps and UDP programs are netflow's, so the receiver opens it as usual. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#define SOCK_READ(sk, field) BPF_CORE_READ(sk, field)
+#include "netflow_common.h"
+#include "netflow_udp.h"
+
+SEC("tp_btf/netlens_no_such_hook")
+int BPF_PROG(netflow_missing_hook)
+{
+	return 0;
+}
