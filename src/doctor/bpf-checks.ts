@@ -1,14 +1,17 @@
 // The doctor's BPF checks, made the way netlens itself works: libbpf's program-type probes, then the real objects
-// (build/bpf/netflow.bpf.o, port_filter.bpf.o) loaded and each program attached for a moment, and a real AF_PACKET
+// (build/bpf/netflow.bpf.o, netflow_classic.bpf.o, port_filter.bpf.o) loaded and each program attached for a moment, and a real AF_PACKET
 // ring opened with the socket filter. Everything is closed before returning: nothing stays attached.
 import { loadPortFilter } from '../capture/port-filter.ts'
 import { bpfObjectPath, loadNative, type BpfObject, type NativeBinding } from '../native/index.ts'
+import { attachFailure, HOOK_SETS, loadFailure, UDP_PROGRAMS, type HookSet, type HooksSetting } from '../receivers/netflow/hooks.ts'
 import type { SystemFacts } from '../system/facts.ts'
 import { outcome, reason, type CheckResult } from './check.ts'
 
 /** What the configuration uses, so that a broken part it does not use only warns. */
 export interface BpfNeeds {
   netflow: boolean
+  /** The `hooks` settings of the netflow receivers in use. */
+  netflowHooks: HooksSetting[]
   /** cgroup_skb programs of netflow's UDP accounting. */
   netflowUdp: boolean
   /** Socket filter + AF_PACKET (dns, http). */
@@ -47,15 +50,47 @@ export function bpfChecks(facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
   return results
 }
 
-/** Loads netflow.bpf.o and attaches each program once: one row per hook (tp_btf tracepoint, cgroup_skb direction). */
+/** What one netflow hook set did in the doctor's hands: its rows, and whether all its tracing hooks attached. */
+interface HookSetProbe {
+  rows: Array<{ name: string; works: boolean; detail: string; udp: boolean }>
+  works: boolean
+}
+
+/**
+ * Loads each netflow object (tp_btf, classic tracepoints) and attaches each program once: one row per hook. The
+ * cgroup_skb programs, the same in both objects, are tried with the first object that loads. A set's failures fail
+ * the doctor when a receiver needs that set: asked for by name, or by `auto` when the other set does not work.
+ */
 function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
+  const tpBtf = probeHookSet(native, HOOK_SETS.tp_btf, facts, true)
+  const classic = probeHookSet(native, HOOK_SETS.classic, facts, !tpBtf.rows.some((r) => r.udp))
+  const auto = needs.netflowHooks.includes('auto')
+  const needed = {
+    tp_btf: needs.netflowHooks.includes('tp_btf') || (auto && !classic.works),
+    classic: needs.netflowHooks.includes('classic') || (auto && !tpBtf.works),
+  }
+  const results: CheckResult[] = []
+  for (const [mode, probe] of [['tp_btf', tpBtf], ['classic', classic]] as const) {
+    for (const row of probe.rows) {
+      results.push(outcome(row.name, row.works, row.udp ? needs.netflowUdp : needed[mode], row.detail))
+    }
+  }
+  const chosen = tpBtf.works ? 'tp_btf' : classic.works ? 'classic tracepoints' : 'neither'
+  const runs = needs.netflowHooks.every((setting) => (setting === 'auto' ? tpBtf.works || classic.works : { tp_btf: tpBtf, classic }[setting].works))
+  results.push(outcome('netflow hooks', runs, needs.netflow,
+    `tp_btf ${tpBtf.works ? 'work' : 'fail'}, classic tracepoints ${classic.works ? 'work' : 'fail'}; auto uses ${chosen}`))
+  return results
+}
+
+function probeHookSet(native: NativeBinding, set: HookSet, facts: SystemFacts, withUdp: boolean): HookSetProbe {
+  const load = `netflow ${set.mode} programs (load)`
   let object: BpfObject
   try {
-    object = new native.BpfObject(bpfObjectPath('netflow'))
+    object = new native.BpfObject(bpfObjectPath(set.object), { disabledPrograms: withUdp ? [] : UDP_PROGRAMS })
   } catch (error) {
-    return [outcome('netflow programs (load)', false, needs.netflow, reason(error))]
+    return { rows: [{ name: load, works: false, detail: reason(loadFailure(error as Error)), udp: false }], works: false }
   }
-  const results: CheckResult[] = [{ name: 'netflow programs (load)', status: 'ok', detail: 'verified by the kernel, CO-RE relocated' }]
+  const probe: HookSetProbe = { rows: [{ name: load, works: true, detail: 'verified by the kernel, CO-RE relocated', udp: false }], works: true }
   try {
     const hooks = new Map<string, { programs: string[]; error?: string }>()
     for (const program of object.programs()) {
@@ -70,18 +105,19 @@ function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeed
           object.detach(object.attach(program.name))
         }
       } catch (error) {
-        hook.error ??= reason(error)
+        hook.error ??= reason(attachFailure(program.section, error as Error))
       }
     }
     for (const [section, hook] of hooks) {
-      const needed = section.startsWith('cgroup_skb/') ? needs.netflowUdp : needs.netflow
-      const where = section.startsWith('cgroup_skb/') && facts.cgroup2 ? ` on ${facts.cgroup2}` : ''
-      results.push(outcome(section, hook.error === undefined, needed, hook.error ?? `attached ${hook.programs.join(', ')}${where}`))
+      const udp = section.startsWith('cgroup_skb/')
+      const where = udp && facts.cgroup2 ? ` on ${facts.cgroup2}` : ''
+      probe.rows.push({ name: section, works: hook.error === undefined, detail: hook.error ?? `attached ${hook.programs.join(', ')}${where}`, udp })
+      if (!udp && hook.error !== undefined) probe.works = false
     }
   } finally {
     object.close()
   }
-  return results
+  return probe
 }
 
 /** The capture path: the socket filter program, then a small TPACKET_V3 ring with it attached. */

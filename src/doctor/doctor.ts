@@ -7,6 +7,7 @@ import { CAPABILITIES } from '../system/capabilities.ts'
 import { BTF_PATH, readSystemFacts, type SystemFacts } from '../system/facts.ts'
 import { receiverProblem } from '../system/preflight.ts'
 import { tlsEnabled } from '../system/requirements.ts'
+import type { HooksSetting } from '../receivers/netflow/hooks.ts'
 import { bpfChecks, type BpfNeeds } from './bpf-checks.ts'
 import { outcome, type CheckResult } from './check.ts'
 import { endpointChecks } from './endpoints.ts'
@@ -37,6 +38,7 @@ function needsOf(config: AgentConfig): BpfNeeds {
   const http = receivers.filter((r) => r.type === 'http')
   return {
     netflow: netflow.length > 0,
+    netflowHooks: [...new Set(netflow.map((r) => (r.config as { hooks: HooksSetting }).hooks))],
     netflowUdp: netflow.some((r) => (r.config as { udp?: boolean }).udp !== false),
     capture: receivers.some((r) => r.type === 'dns' || r.type === 'http'),
     uprobes: http.some((r) => tlsEnabled(r.config)),
@@ -50,8 +52,12 @@ function systemChecks(facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
     { name: 'kernel', status: 'info', detail: facts.kernelRelease },
     outcome('kernel BTF', facts.btf, needs.netflow, facts.btf ? BTF_PATH : `${BTF_PATH} missing (CONFIG_DEBUG_INFO_BTF)`),
     outcome('cgroup v2 mount', facts.cgroup2 !== undefined, needs.netflowUdp, facts.cgroup2 ?? 'not mounted (netflow UDP accounting attaches there)'),
-    // tp_btf and PMU uprobes do not go through tracefs: its absence matters only to tools such as bpftrace.
-    { name: 'tracefs', status: facts.tracefs ? 'ok' : 'info', detail: facts.tracefs ?? 'not mounted (not needed by netlens)' },
+    // Only classic tracepoints (netflow's fallback hooks) go through tracefs; tp_btf and PMU uprobes do not.
+    {
+      name: 'tracefs',
+      status: facts.tracefs ? 'ok' : needs.netflowHooks.includes('classic') ? 'fail' : 'info',
+      detail: facts.tracefs ?? 'not mounted (netflow attaches classic tracepoints through it: hooks: classic, or auto where tp_btf fails)',
+    },
     {
       name: 'unprivileged BPF',
       status: 'info',

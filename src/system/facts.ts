@@ -19,7 +19,7 @@ export interface SystemFacts {
   btf: boolean
   /** Where cgroup v2 is mounted; undefined when it is not. */
   cgroup2: string | undefined
-  /** Where tracefs is mounted; undefined when it is not (tp_btf and PMU uprobes do not need it). */
+  /** Where tracefs is mounted; undefined when it is not (only netflow's classic tracepoint hooks need it). */
   tracefs: string | undefined
   uprobePmu: boolean
   /** A libssl.so.3 for HTTPS uprobes; undefined when none of LIBSSL_PATHS exists. */

@@ -1,7 +1,8 @@
 // What each receiver needs from the kernel and the process, and which of it is missing. Measured on kernel 6.18
 // (capsh/setpriv dropping one capability at a time, see test/system/ and test/lifecycle/):
 // - loading any BPF program or map: CAP_BPF (socket filters too, unless kernel.unprivileged_bpf_disabled is 0);
-// - loading tracing programs (tp_btf, and the kprobe-type programs uprobes run): CAP_PERFMON as well;
+// - loading tracing programs (tp_btf, classic tracepoints, and the kprobe-type programs uprobes run): CAP_PERFMON as well;
+// - attaching a classic tracepoint: tracefs, where libbpf reads the tracepoint's id;
 // - attaching cgroup_skb programs: CAP_NET_ADMIN;
 // - opening an AF_PACKET socket: CAP_NET_RAW;
 // - attaching a uprobe: CAP_SYS_ADMIN (the kernel's uprobe perf PMU refuses CAP_PERFMON alone with EACCES);
@@ -11,7 +12,7 @@
 import type { Capability } from './capabilities.ts'
 import { BTF_PATH, UPROBE_PMU_PATH, type SystemFacts } from './facts.ts'
 
-export type Feature = 'btf' | 'cgroup2' | 'uprobe_pmu'
+export type Feature = 'btf' | 'cgroup2' | 'uprobe_pmu' | 'tracefs'
 
 export type Requirement =
   | { kind: 'capability'; capability: Capability; purpose: string; hint?: string }
@@ -21,6 +22,7 @@ const FEATURE_NAMES: Record<Feature, string> = {
   btf: `kernel BTF (${BTF_PATH})`,
   cgroup2: 'a cgroup v2 mount',
   uprobe_pmu: `the uprobe perf PMU (${UPROBE_PMU_PATH}, CONFIG_UPROBE_EVENTS)`,
+  tracefs: 'tracefs mounted at /sys/kernel/tracing',
 }
 
 /** Capabilities that also grant the key's one (the kernel's bpf_capable(), perfmon_capable(), bpf_net_capable()). */
@@ -57,11 +59,14 @@ export function receiverRequirements(type: string, id: string, config: unknown, 
   const settings = isMap(config) ? config : {}
   switch (type) {
     case 'netflow': {
+      // hooks: auto needs tracefs only if tp_btf fails, which only trying tells (the receiver's start() says so).
+      const classic = settings.hooks === 'classic'
       const needs = [
-        feature('btf', 'CO-RE relocation and the tp_btf flow programs'),
+        feature('btf', classic ? 'CO-RE relocation of the flow programs' : 'CO-RE relocation and the tp_btf flow programs'),
         capability('CAP_BPF', 'load the flow programs and maps'),
-        capability('CAP_PERFMON', 'load the tp_btf tracing programs'),
+        capability('CAP_PERFMON', classic ? 'load the tracepoint programs' : 'load the tp_btf tracing programs'),
       ]
+      if (classic) needs.push(feature('tracefs', 'attach the classic tracepoint programs', `receivers::${id}::hooks: auto uses tp_btf where it works`))
       if (settings.udp !== false) {
         const hint = `receivers::${id}::udp: false runs without UDP accounting`
         needs.push(capability('CAP_NET_ADMIN', 'attach the UDP cgroup_skb programs', hint))
@@ -102,6 +107,7 @@ function satisfied(requirement: Requirement, facts: SystemFacts): boolean {
     case 'btf': return facts.btf
     case 'cgroup2': return facts.cgroup2 !== undefined
     case 'uprobe_pmu': return facts.uprobePmu
+    case 'tracefs': return facts.tracefs !== undefined
   }
 }
 

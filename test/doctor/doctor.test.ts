@@ -80,8 +80,10 @@ service:
     assert.equal(run.code, 0, run.stdout + run.stderr)
     for (const check of [
       'kernel BTF', 'cgroup v2 mount', 'native addon', 'program type socket_filter', 'program type cgroup_skb',
-      'netflow programs (load)', 'tp_btf/inet_sock_set_state', 'tp_btf/tcp_destroy_sock', 'tp_btf/sock_send_length',
+      'netflow tp_btf programs (load)', 'tp_btf/inet_sock_set_state', 'tp_btf/tcp_destroy_sock', 'tp_btf/sock_send_length',
       'tp_btf/sock_recv_length', 'tp_btf/tcp_retransmit_skb', 'cgroup_skb/egress', 'cgroup_skb/ingress',
+      'netflow classic programs (load)', 'tracepoint/sock/inet_sock_set_state', 'tracepoint/tcp/tcp_destroy_sock',
+      'tracepoint/sock/sock_send_length', 'tracepoint/sock/sock_recv_length', 'tracepoint/tcp/tcp_retransmit_skb', 'netflow hooks',
       'socket filter (port_filter)', 'AF_PACKET ring (TPACKET_V3)', '"netflow" receiver', '"dns" receiver',
       `"otlp" exporter → ${otlp.endpoint}`,
     ]) {
@@ -89,6 +91,20 @@ service:
     }
     assert.match(run.stdout, /will run: netflow, dns\n/)
     assert.match(run.stdout, /everything this configuration needs works/)
+    assert.equal(run.rows.get('netflow hooks')?.detail, 'tp_btf work, classic tracepoints work; auto uses tp_btf')
+  })
+
+  it('hooks: classic without tracefs (a private mount namespace): the tracepoints and the receiver fail, tp_btf would run (exit 1)', async () => {
+    const unmounted = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'umount /sys/kernel/tracing && exec "$@"', 'netlens']
+    const run = await doctor(config('classic', 'netflow: { hooks: classic }', otlp.endpoint), unmounted)
+    assert.equal(run.code, 1, run.stdout)
+    assert.equal(run.rows.get('tracefs')?.status, 'FAIL')
+    assert.equal(run.rows.get('tracepoint/sock/sock_send_length')?.status, 'FAIL')
+    assert.equal(run.rows.get('tracepoint/sock/sock_send_length')!.detail,
+      'tracefs is not mounted at /sys/kernel/debug/tracing or /sys/kernel/tracing (mount -t tracefs nodev /sys/kernel/tracing)')
+    assert.equal(run.rows.get('tp_btf/sock_send_length')?.status, 'ok')
+    assert.deepEqual(run.rows.get('netflow hooks'), { status: 'FAIL', detail: 'tp_btf work, classic tracepoints fail; auto uses tp_btf' })
+    assert.match(run.rows.get('"netflow" receiver')!.detail, /missing kernel feature: tracefs mounted at \/sys\/kernel\/tracing .*hooks: auto uses tp_btf where it works/)
   })
 
   it('without CAP_NET_RAW: the AF_PACKET ring and the dns receiver fail with the reason, netflow will run (exit 1)', async () => {

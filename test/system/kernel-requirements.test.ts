@@ -31,8 +31,9 @@ function libcPath(): string {
 type Results = Record<string, string>
 
 const ALL_OK: Results = {
-  'load tp_btf programs': 'ok', 'attach tp_btf': 'ok', 'attach cgroup_skb': 'ok', 'load socket filter': 'ok',
-  'open AF_PACKET socket': 'ok', 'load uprobe program': 'ok', 'attach uprobe': 'ok',
+  'load tp_btf programs': 'ok', 'attach tp_btf': 'ok', 'attach cgroup_skb': 'ok', 'load classic tracepoint programs': 'ok',
+  'attach classic tracepoint': 'ok', 'load socket filter': 'ok', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'ok',
+  'attach uprobe': 'ok',
 }
 
 /** Capabilities dropped → what the kernel answers (operations after a failed load are not attempted). */
@@ -40,11 +41,17 @@ const CASES: Array<{ drop: Capability[]; expected: Results }> = [
   { drop: [], expected: ALL_OK },
   {
     drop: ['CAP_BPF', 'CAP_SYS_ADMIN'],
-    expected: { 'load tp_btf programs': 'EPERM', 'load socket filter': 'EPERM', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM' },
+    expected: {
+      'load tp_btf programs': 'EPERM', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'EPERM',
+      'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
+    },
   },
   {
     drop: ['CAP_PERFMON', 'CAP_SYS_ADMIN'],
-    expected: { 'load tp_btf programs': 'EPERM', 'load socket filter': 'ok', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM' },
+    expected: {
+      'load tp_btf programs': 'EPERM', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'ok',
+      'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
+    },
   },
   { drop: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'], expected: { ...ALL_OK, 'attach cgroup_skb': 'EPERM', 'attach uprobe': 'EACCES' } },
   { drop: ['CAP_NET_RAW'], expected: { ...ALL_OK, 'open AF_PACKET socket': 'EPERM' } },
@@ -83,6 +90,7 @@ describe('system: capability requirements measured on this kernel (capsh)', func
       const ok = (...operations: string[]) => operations.every((o) => results[o] === 'ok')
       assert.equal(runs('netflow', { udp: true }), ok('load tp_btf programs', 'attach tp_btf', 'attach cgroup_skb'), 'netflow')
       assert.equal(runs('netflow', { udp: false }), ok('load tp_btf programs', 'attach tp_btf'), 'netflow without udp')
+      assert.equal(runs('netflow', { udp: false, hooks: 'classic' }), ok('load classic tracepoint programs', 'attach classic tracepoint'), 'netflow on classic hooks')
       assert.equal(runs('dns', {}), ok('load socket filter', 'open AF_PACKET socket'), 'dns')
       assert.equal(runs('http', { tls: true }), ok('load socket filter', 'open AF_PACKET socket', 'load uprobe program', 'attach uprobe'), 'http with tls')
     })

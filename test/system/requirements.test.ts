@@ -75,6 +75,11 @@ describe('system: capabilities and requirements', () => {
     assert.match(problem('netflow', {}, { cgroup2: undefined })!, /kernel feature: a cgroup v2 mount/)
     assert.equal(problem('netflow', { cgroup_path: '/sys/fs/cgroup/x' }, { cgroup2: undefined }), undefined)
     assert.match(problem('http', { tls: true }, { uprobePmu: false })!, /uprobe perf PMU/)
+    assert.equal(
+      problem('netflow', { hooks: 'classic' }, { tracefs: undefined }),
+      'missing kernel feature: tracefs mounted at /sys/kernel/tracing (to attach the classic tracepoint programs); receivers::netflow::hooks: auto uses tp_btf where it works',
+    )
+    assert.equal(problem('netflow', { hooks: 'auto' }, { tracefs: undefined }), undefined)
   })
 
   it('knows nothing of other receiver types (their start() reports what fails)', () => {

@@ -25,6 +25,13 @@ if (netflow) {
   attempt('attach cgroup_skb', () => netflow.attachCgroup('netflow_udp_egress', cgroup2Mount()))
   netflow.close()
 }
+const classic = attempt('load classic tracepoint programs', () => new native.BpfObject(bpfObjectPath('netflow_classic'), {
+  disabledPrograms: ['netflow_udp_egress', 'netflow_udp_ingress'],
+}))
+if (classic) {
+  attempt('attach classic tracepoint', () => classic.attach('netflow_classic_send'))
+  classic.close()
+}
 const filter = attempt('load socket filter', () => loadPortFilter({ ports: [53] }))
 filter?.close()
 attempt('open AF_PACKET socket', () => new native.PacketRing({ blockSize: 1 << 16, blockCount: 2 }, () => {}).close())
