@@ -1,5 +1,7 @@
 // netflow overhead, agent off vs on in one run, plus the cost of harvesting 100k live flows.
-//   node bench/netflow.ts [seconds per measurement, default 5] [rounds, default 3]
+//   node bench/netflow.ts [seconds per measurement, default 5] [rounds, default 3] [hooks, default auto]
+// `hooks` is the receiver's setting, or several separated by commas (`tp_btf,classic`): each round then measures
+// the agent on each of them in turn, for a comparison under the same conditions.
 // Traffic runs between two network namespaces this script creates (veth through the root namespace).
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
@@ -10,6 +12,7 @@ import { cpuSeconds, rssMiB } from '../test/helpers/proc.ts'
 import { startNetflow } from '../test/receivers/netflow/harness.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
+const hookSettings = (process.argv[4] ?? 'auto').split(',')
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tcpRr = `${root}build/bench/tcp_rr`
 mkdirSync(`${root}build/bench`, { recursive: true })
@@ -61,8 +64,10 @@ function bpfStats(): Map<string, { runs: number; ns: number }> {
   return stats
 }
 
-async function startAgent() {
-  const agent = spawn(`${root}bin/netlens`, ['run', '--config', `${root}bench/netflow.yaml`], { stdio: 'ignore' })
+async function startAgent(hooks: string) {
+  const agent = spawn(`${root}bin/netlens`, ['run', '--config', `${root}bench/netflow.yaml`], {
+    stdio: 'ignore', env: { ...process.env, NETLENS_BENCH_HOOKS: hooks },
+  })
   for (let i = 0; i < 100; i++) {
     await sleep(100)
     const ok = await fetch('http://127.0.0.1:13199/').then((r) => r.ok, () => false)
@@ -116,48 +121,51 @@ const server = createTestHost()
 try {
   // Off and on alternate, and medians are reported: single runs on a small VM vary by more than the overhead.
   const off: Array<Awaited<ReturnType<typeof measure>>> = []
-  const on: typeof off = []
-  let agentCpu = 0
-  let rss = 0
-  const kernel = new Map<string, { runs: number; ns: number }>()
-  let kernelSeconds = 0
+  const on = new Map(hookSettings.map((hooks) => [hooks, {
+    load: [] as typeof off, agentCpu: 0, rss: 0, kernelSeconds: 0, kernel: new Map<string, { runs: number; ns: number }>(),
+  }]))
   // The kernel's own accounting of time spent in netlens's programs: exact, where throughput is noisy.
   execFileSync('sysctl', ['-qw', 'kernel.bpf_stats_enabled=1'])
   for (let round = 0; round < rounds; round++) {
     off.push(await measure(client, server))
-    const agent = await startAgent()
-    const cpuBefore = cpuSeconds(agent.pid!)
-    const wallBefore = Date.now()
-    on.push(await measure(client, server))
-    kernelSeconds += (Date.now() - wallBefore) / 1000
-    for (const [name, { runs, ns }] of bpfStats()) {
-      const total = kernel.get(name) ?? { runs: 0, ns: 0 }
-      kernel.set(name, { runs: total.runs + runs, ns: total.ns + ns })
+    for (const [hooks, agentOn] of on) {
+      const agent = await startAgent(hooks)
+      const cpuBefore = cpuSeconds(agent.pid!)
+      const wallBefore = Date.now()
+      agentOn.load.push(await measure(client, server))
+      agentOn.kernelSeconds += (Date.now() - wallBefore) / 1000
+      for (const [name, { runs, ns }] of bpfStats()) {
+        const total = agentOn.kernel.get(name) ?? { runs: 0, ns: 0 }
+        agentOn.kernel.set(name, { runs: total.runs + runs, ns: total.ns + ns })
+      }
+      agentOn.agentCpu = Math.max(agentOn.agentCpu, (cpuSeconds(agent.pid!) - cpuBefore) / ((Date.now() - wallBefore) / 1000))
+      agentOn.rss = Math.max(agentOn.rss, rssMiB(agent.pid!))
+      agent.kill('SIGTERM')
+      await new Promise((r) => agent.once('exit', r))
     }
-    agentCpu = Math.max(agentCpu, (cpuSeconds(agent.pid!) - cpuBefore) / ((Date.now() - wallBefore) / 1000))
-    rss = Math.max(rss, rssMiB(agent.pid!))
-    agent.kill('SIGTERM')
-    await new Promise((r) => agent.once('exit', r))
   }
   execFileSync('sysctl', ['-qw', 'kernel.bpf_stats_enabled=0'])
   const harvest = await harvestCost(server)
-  const line = (name: string, unit: string, pick: (m: (typeof off)[number]) => number) => {
-    const a = off.map(pick)
-    const b = on.map(pick)
-    const change = ((median(b) - median(a)) / median(a)) * 100
-    console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %`)
-  }
   console.log(`netflow overhead: medians of ${rounds} alternating rounds, ${seconds} s each, veth between two namespaces`)
-  line('iperf3 bulk', 'Gbit/s', (m) => m.bulk)
-  line('iperf3 -l 1K', 'Gbit/s', (m) => m.small)
-  line('1-byte TCP RR', 'k/s', (m) => m.rr / 1000)
-  console.log(`  agent            at most ${(agentCpu * 100).toFixed(1)} % of one core during the load, RSS at most ${rss.toFixed(0)} MiB`)
-  let busyNs = 0
-  for (const [name, { runs, ns }] of [...kernel].sort()) {
-    busyNs += ns
-    if (runs > 0) console.log(`  kernel           ${name.padEnd(22)} ${(ns / runs).toFixed(0).padStart(5)} ns/run  ${(runs / kernelSeconds / 1000).toFixed(0).padStart(6)} k runs/s`)
+  for (const [hooks, { load, agentCpu, rss, kernelSeconds, kernel }] of on) {
+    const line = (name: string, unit: string, pick: (m: (typeof off)[number]) => number) => {
+      const a = off.map(pick)
+      const b = load.map(pick)
+      const change = ((median(b) - median(a)) / median(a)) * 100
+      console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %`)
+    }
+    console.log(` hooks: ${hooks}`)
+    line('iperf3 bulk', 'Gbit/s', (m) => m.bulk)
+    line('iperf3 -l 1K', 'Gbit/s', (m) => m.small)
+    line('1-byte TCP RR', 'k/s', (m) => m.rr / 1000)
+    console.log(`  agent            at most ${(agentCpu * 100).toFixed(1)} % of one core during the load, RSS at most ${rss.toFixed(0)} MiB`)
+    let busyNs = 0
+    for (const [name, { runs, ns }] of [...kernel].sort()) {
+      busyNs += ns
+      if (runs > 0) console.log(`  kernel           ${name.padEnd(27)} ${(ns / runs).toFixed(0).padStart(5)} ns/run  ${(runs / kernelSeconds / 1000).toFixed(0).padStart(6)} k runs/s`)
+    }
+    console.log(`  kernel           all programs: ${((busyNs / 1e9 / kernelSeconds) * 100).toFixed(2)} % of one core during the load`)
   }
-  console.log(`  kernel           all programs: ${((busyNs / 1e9 / kernelSeconds) * 100).toFixed(2)} % of one core during the load`)
   console.log(`  harvest of 100k live flows: ${harvest.live.map((ms) => ms.toFixed(1)).join(', ')} ms (${harvest.first.records} records each); first sight of them: ${harvest.first.ms.toFixed(1)} ms`)
 } finally {
   client.destroy()
