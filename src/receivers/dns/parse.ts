@@ -104,6 +104,8 @@ function parseUnchecked(msg: Buffer): DnsMessage | DnsParseError {
   let offset = readName(msg, HEADER_SIZE, true)
   if (offset < 0) return nameError(offset)
   const questionName = nameText
+  decodedCount = 0
+  remember(HEADER_SIZE, questionName)
   if (offset + 4 > msg.length) return 'truncated_record'
   const questionType = msg.readUInt16BE(offset)
   offset += 4
@@ -134,15 +136,11 @@ function parseUnchecked(msg: Buffer): DnsMessage | DnsParseError {
     if (problem) return problem
     if (type === TYPE_OPT && i >= ancount + nscount) extendedRcode = ttl >>> 24
     if (inAnswers && response && (type === TYPE_A || type === TYPE_AAAA || type === TYPE_CNAME) && klass === CLASS_IN) {
-      readName(msg, ownerStart, true)
-      const name = nameText
+      const name = decodedName(msg, ownerStart)
       let data: string
       if (type === TYPE_A) data = ipv4ToString(msg, rdata)
       else if (type === TYPE_AAAA) data = ipv6ToString(msg, rdata)
-      else {
-        readName(msg, rdata, true)
-        data = nameText
-      }
+      else data = decodedName(msg, rdata)
       answers.push({ name, type, ttl, data })
     }
   }
@@ -158,6 +156,32 @@ function parseUnchecked(msg: Buffer): DnsMessage | DnsParseError {
     questionType,
     answers,
   }
+}
+
+/**
+ * Names decoded in the message being parsed, by offset. An answer's owner is nearly always a bare compression
+ * pointer to the question or to the previous CNAME's target: its text is then already known, and a CNAME answer
+ * costs two name decodes instead of four. Module scratch, reset per message: parsing is synchronous.
+ */
+const DECODED_MAX = 8
+const decodedOffsets = new Int32Array(DECODED_MAX)
+const decodedTexts: string[] = new Array<string>(DECODED_MAX).fill('')
+let decodedCount = 0
+
+function remember(offset: number, text: string): void {
+  if (decodedCount === DECODED_MAX) return
+  decodedOffsets[decodedCount] = offset
+  decodedTexts[decodedCount++] = text
+}
+
+/** The text of the (already validated) name at `offset`. */
+function decodedName(msg: Buffer, offset: number): string {
+  const first = msg[offset] as number
+  const target = (first & 0xc0) === 0xc0 ? ((first & 0x3f) << 8) | (msg[offset + 1] as number) : offset
+  for (let i = 0; i < decodedCount; i++) if (decodedOffsets[i] === target) return decodedTexts[i]!
+  readName(msg, offset, true)
+  remember(offset, nameText)
+  return nameText
 }
 
 /** Record data must be exactly what its type says: an address of the right size, or names ending at rdlength. */
