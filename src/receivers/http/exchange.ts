@@ -3,7 +3,7 @@
 // Records come out through the sink; so does everything lost on the way, by reason.
 import type { Endpoint, Family, HttpRecord } from '../../records.ts'
 import { MessageParser, type HttpParseError, type MessageEvents, type ParserLimits } from './message-parser.ts'
-import type { RequestLine, StatusLine } from './start-line.ts'
+import type { RequestLine } from './start-line.ts'
 
 export interface ExchangeSink {
   record(record: HttpRecord): void
@@ -17,12 +17,6 @@ export interface ExchangeOptions {
   maxPending: number
 }
 
-interface PendingRequest extends RequestLine {
-  startNs: bigint
-  /** Reported as `request_timeout` already: its response, if it comes, pairs with it but makes no record. */
-  expired: boolean
-}
-
 /** Who the record says is client and server, and from which side the exchange was seen. */
 export interface ExchangePeers {
   family: Family
@@ -33,6 +27,12 @@ export interface ExchangePeers {
   scheme: 'http' | 'https'
 }
 
+/** Records share these (processors copy attributes before changing them). */
+const SCHEME_ATTRIBUTES = {
+  http: Object.freeze({ 'url.scheme': 'http' }),
+  https: Object.freeze({ 'url.scheme': 'https' }),
+}
+
 /** Errors after which the rest of the connection cannot be HTTP/1.x. */
 const FATAL: ReadonlySet<HttpParseError> = new Set(['not_http', 'http2_preface', 'unsupported_version'])
 
@@ -40,8 +40,9 @@ export class HttpExchange {
   readonly requests: MessageParser
   readonly responses: MessageParser
   peers: ExchangePeers
-  lastSeenNs = 0n
-  private pending: PendingRequest[] = []
+  /** When the connection last carried anything (ns, the tracker's clock). */
+  lastSeenNs = 0
+  private pending: RequestLine[] = []
   private readonly options: ExchangeOptions
   private readonly sink: ExchangeSink
 
@@ -50,8 +51,8 @@ export class HttpExchange {
     this.options = options
     this.sink = sink
     const events: MessageEvents = {
-      onRequest: (line, startNs) => this.onRequest(line, startNs),
-      onResponse: (line, firstByteNs) => this.onResponse(line, firstByteNs),
+      onRequest: (request) => this.onRequest(request),
+      onResponse: (status, firstByteNs) => this.onResponse(status, firstByteNs),
       onTunnel: () => this.stop(),
       onError: (reason) => this.onError(reason),
     }
@@ -64,7 +65,7 @@ export class HttpExchange {
   }
 
   /** Marks requests older than `cutoffNs` as unanswered (counted once each). */
-  expire(cutoffNs: bigint): void {
+  expire(cutoffNs: number): void {
     for (const request of this.pending) {
       if (request.expired || request.startNs >= cutoffNs) continue
       request.expired = true
@@ -79,20 +80,20 @@ export class HttpExchange {
     this.pending = []
   }
 
-  private onRequest(line: RequestLine, startNs: bigint): void {
+  private onRequest(request: RequestLine): void {
     if (this.pending.length >= this.options.maxPending) {
       this.sink.dropped('pending_full', 1)
       this.close('connection_evicted')
       this.stop()
       return
     }
-    this.pending.push({ ...line, startNs, expired: false })
+    this.pending.push(request)
   }
 
-  private onResponse(line: StatusLine, firstByteNs: bigint): string {
+  private onResponse(status: number, firstByteNs: number): string {
     const request = this.pending[0]
     // Interim responses (100 Continue, 103 Early Hints) precede the final one; 101 ends HTTP on the connection.
-    if (line.status < 200 && line.status !== 101) return request?.method ?? ''
+    if (status < 200 && status !== 101) return request?.method ?? ''
     if (!request) {
       // Joined mid-connection, or the request was lost: nothing to pair with.
       this.sink.dropped('response_without_request')
@@ -100,10 +101,10 @@ export class HttpExchange {
     }
     this.pending.shift()
     // An upgrade or CONNECT request is the last one parsed before its answer: refused, the connection stays HTTP.
-    if (this.pending.length === 0 && line.status !== 101) this.requests.resume()
+    if (this.pending.length === 0 && status !== 101) this.requests.resume()
     if (request.expired) return request.method
     const peers = this.peers
-    const duration = firstByteNs > request.startNs ? Number(firstByteNs - request.startNs) / 1e9 : 0
+    const duration = firstByteNs > request.startNs ? (firstByteNs - request.startNs) / 1e9 : 0
     this.sink.record({
       kind: 'http',
       side: peers.side,
@@ -114,10 +115,10 @@ export class HttpExchange {
       method: request.method,
       path: request.path,
       pathTruncated: request.pathTruncated,
-      statusCode: line.status,
+      statusCode: status,
       protocolVersion: request.version,
       durationSeconds: duration,
-      attributes: { 'url.scheme': peers.scheme },
+      attributes: SCHEME_ATTRIBUTES[peers.scheme],
     })
     return request.method
   }

@@ -5,10 +5,10 @@
 // Bytes the capture could not supply arrive as gap(n): inside a body they are simply skipped; anywhere else the
 // framing is lost, which is counted (`capture_gap`), and the direction waits for a piece that starts with a
 // plausible message (a method and a space, or `HTTP/1.`) to pick up again.
-import { LineReader } from './line-reader.ts'
+import { findByte, LineReader } from './line-reader.ts'
 import {
   couldStartRequest, couldStartResponse, parseRequestLine, parseStatusLine, MAX_METHOD_LENGTH,
-  type RequestLine, type StartLineError, type StatusLine, type TargetPolicy,
+  type RequestLine, type StartLineError, type TargetPolicy,
 } from './start-line.ts'
 
 export type HttpParseError =
@@ -21,10 +21,10 @@ export type HttpParseError =
   | 'capture_gap'
 
 export interface MessageEvents {
-  /** A request line was read; `startNs` is when its first byte was captured. */
-  onRequest(line: RequestLine, startNs: bigint): void
+  /** A request line was read; its `startNs` is when its first byte was captured. */
+  onRequest(request: RequestLine): void
   /** A status line was read. Returns the method of the request it answers ('' when unknown) to frame the body. */
-  onResponse(line: StatusLine, firstByteNs: bigint): string
+  onResponse(status: number, firstByteNs: number): string
   /** The connection stopped speaking HTTP/1.x (101 Switching Protocols, or a CONNECT tunnel). */
   onTunnel(): void
   onError(reason: HttpParseError): void
@@ -47,8 +47,40 @@ const State = {
 } as const
 type State = (typeof State)[keyof typeof State]
 
-/** Header lines that frame a body start with these letters (either case); others are skipped unparsed. */
-const FRAMING_FIRST = new Set([0x63, 0x43, 0x74, 0x54, 0x75, 0x55])
+/** Header lines that frame a body start with these letters (c, t, u in either case); others are skipped unparsed. */
+const isFramingFirst = (c: number) => c === 0x63 || c === 0x43 || c === 0x74 || c === 0x54 || c === 0x75 || c === 0x55
+/** What String.prototype.trim() removes, in latin1. */
+const isTrimmed = (c: number) => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0
+
+/** Whether `line[start, end)` is `name` (lower case ASCII) in either case. */
+function nameIs(line: Buffer, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length) return false
+  for (let i = 0; i < name.length; i++) {
+    let c = line[start + i] as number
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20
+    if (c !== name.charCodeAt(i)) return false
+  }
+  return true
+}
+
+/** The value of `line[start, end)` as 1 to `maxDigits` digits of `radix` (10 or 16) after trimming, else -1. */
+function numberIn(line: Buffer, start: number, end: number, radix: 10 | 16, maxDigits: number): number {
+  while (start < end && isTrimmed(line[start] as number)) start++
+  while (end > start && isTrimmed(line[end - 1] as number)) end--
+  if (end === start || end - start > maxDigits) return -1
+  let value = 0
+  for (let i = start; i < end; i++) {
+    const c = line[i] as number
+    let digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : -1
+    if (radix === 16 && digit < 0) {
+      const lower = c | 0x20
+      if (lower >= 0x61 && lower <= 0x66) digit = lower - 0x61 + 10
+    }
+    if (digit < 0) return -1
+    value = value * radix + digit
+  }
+  return value
+}
 
 export class MessageParser {
   readonly role: 'request' | 'response'
@@ -56,7 +88,7 @@ export class MessageParser {
   private readonly events: MessageEvents
   private readonly lines = new LineReader()
   private state: State = State.IDLE
-  private startNs = 0n
+  private startNs = 0
   private headerBytes = 0
   private remaining = 0
   private contentLength = -1
@@ -90,11 +122,11 @@ export class MessageParser {
     this.lines.reset()
   }
 
-  feed(data: Buffer, timestampNs: bigint): void {
-    let i = 0
-    const end = data.length
+  /** The next bytes of the direction: `data[start, end)`, whose first byte was captured at `timestampNs`. */
+  feed(data: Buffer, start: number, end: number, timestampNs: number): void {
+    let i = start
     if (this.state === State.RESYNC) {
-      if (!this.plausibleStart(data)) return
+      if (!this.plausibleStart(data, start, end)) return
       this.state = State.IDLE
     }
     while (i < end) {
@@ -123,7 +155,7 @@ export class MessageParser {
           i = next
           if (this.state === State.START_LINE) this.startLine()
           else if (this.state === State.HEADERS) this.headerLine()
-          else if (this.lines.line.length === 0) this.messageEnd()
+          else if (this.lines.length === 0) this.messageEnd()
           continue
         }
         case State.BODY:
@@ -143,7 +175,7 @@ export class MessageParser {
           if (next < 0) return
           i = next
           if (this.state === State.CHUNK_END) {
-            if (this.lines.line.length !== 0) return this.fail('bad_chunk', State.RESYNC)
+            if (this.lines.length !== 0) return this.fail('bad_chunk', State.RESYNC)
             this.state = State.CHUNK_SIZE
           } else {
             this.chunkSize()
@@ -177,14 +209,14 @@ export class MessageParser {
     this.lines.reset()
   }
 
-  private plausibleStart(data: Buffer): boolean {
-    if (this.role === 'response') return data.length >= 12 && couldStartResponse(data, 0, 12)
-    const space = data.subarray(0, MAX_METHOD_LENGTH + 1).indexOf(0x20)
-    return space > 0 && space <= MAX_METHOD_LENGTH && couldStartRequest(data, 0, space + 1)
+  private plausibleStart(data: Buffer, start: number, end: number): boolean {
+    if (this.role === 'response') return end - start >= 12 && couldStartResponse(data, start, start + 12)
+    const space = findByte(data, 0x20, start, Math.min(end, start + MAX_METHOD_LENGTH + 1))
+    return space > start && couldStartRequest(data, start, space + 1)
   }
 
   private startLine(): void {
-    const { line, cut } = this.lines
+    const { bytes, start, end, cut } = this.lines
     this.contentLength = -1
     this.chunked = false
     this.otherEncoding = false
@@ -192,14 +224,15 @@ export class MessageParser {
     // Set before the callback, which may stop() this parser.
     this.state = State.HEADERS
     if (this.role === 'request') {
-      const request = parseRequestLine(line, this.limits, cut)
+      const request = parseRequestLine(bytes, start, end, this.limits, cut)
       if (typeof request === 'string') return this.fail(request, request === 'bad_request_line' ? State.RESYNC : State.TO_END)
       this.requestMethod = request.method
-      this.events.onRequest(request, this.startNs)
+      request.startNs = this.startNs
+      this.events.onRequest(request)
     } else {
-      const status = parseStatusLine(line)
+      const status = parseStatusLine(bytes, start, end)
       if (typeof status === 'string') return this.fail(status, State.RESYNC)
-      this.status = status.status
+      this.status = status
       this.requestMethod = this.events.onResponse(status, this.startNs)
     }
   }
@@ -210,23 +243,21 @@ export class MessageParser {
   }
 
   private headerLine(): void {
-    const line = this.lines.line
-    if (line.length === 0) return this.endOfHeaders()
-    if (!FRAMING_FIRST.has(line.charCodeAt(0))) return
-    const colon = line.indexOf(':')
+    const { bytes, start, end } = this.lines
+    if (end === start) return this.endOfHeaders()
+    if (!isFramingFirst(bytes[start] as number)) return
+    const colon = findByte(bytes, 0x3a, start, end)
     if (colon < 0) return
-    const name = line.slice(0, colon).toLowerCase()
-    if (name === 'content-length') {
-      const value = line.slice(colon + 1).trim()
-      const length = /^\d{1,15}$/.test(value) ? Number(value) : -1
+    if (nameIs(bytes, start, colon, 'content-length')) {
+      const length = numberIn(bytes, colon + 1, end, 10, 15)
       if (length < 0 || (this.contentLength >= 0 && this.contentLength !== length)) {
         return this.fail('bad_content_length', State.RESYNC)
       }
       this.contentLength = length
-    } else if (name === 'upgrade') {
+    } else if (nameIs(bytes, start, colon, 'upgrade')) {
       this.upgrade = true
-    } else if (name === 'transfer-encoding') {
-      const codings = line.slice(colon + 1).split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '')
+    } else if (nameIs(bytes, start, colon, 'transfer-encoding')) {
+      const codings = this.lines.text(colon + 1, end).split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '')
       // Only the last coding frames the message (RFC 9112 §6.3); later headers extend the list.
       if (codings.length > 0) {
         this.chunked = codings[codings.length - 1] === 'chunked'
@@ -273,11 +304,10 @@ export class MessageParser {
   }
 
   private chunkSize(): void {
-    const line = this.lines.line
-    const semicolon = line.indexOf(';')
-    const text = (semicolon < 0 ? line : line.slice(0, semicolon)).trim()
-    if (!/^[0-9a-fA-F]{1,12}$/.test(text)) return this.fail('bad_chunk', State.RESYNC)
-    const size = parseInt(text, 16)
+    const { bytes, start, end } = this.lines
+    const semicolon = findByte(bytes, 0x3b, start, end)
+    const size = numberIn(bytes, start, semicolon >= 0 ? semicolon : end, 16, 12)
+    if (size < 0) return this.fail('bad_chunk', State.RESYNC)
     if (size === 0) {
       this.headerBytes = 0
       this.state = State.TRAILERS

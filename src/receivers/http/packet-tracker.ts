@@ -1,5 +1,8 @@
 // From captured frames to HttpRecords: decode the packet, find its TCP connection, put each direction in order
 // and feed the request and response parsers. Pure (no I/O, no timers): the receiver drives it, tests feed it frames.
+// Two or more frames per request make this the agent's hot path: frames are read in place from the capture batch
+// (decodeTcpSegment into one reused TcpSegment, payloads as ranges of the batch), connections are found without a
+// string key (ConnectionTable), and times are Numbers of nanoseconds (CLOCK_REALTIME, exact to 256 ns).
 //
 // Who is the client: the sender of a SYN without ACK (or the receiver of a SYN-ACK). For a connection already open
 // when capture began, the first data decides — bytes starting with `HTTP/1.` come from the server, a method and a
@@ -7,13 +10,16 @@
 // on one: the lower port). Such a connection is read from the first message start seen in each direction.
 // Side: `client` when this host sent the client's packets (PACKET_OUTGOING), `server` when it received them; on
 // loopback both ends are local and the capture keeps the received copy, so loopback exchanges read as `server`.
-import type { Frame } from '../../native/frames.ts'
-import { PacketType } from '../../native/frames.ts'
-import { decodePacket, TcpFlags, type DecodedPacket } from '../../net/packet.ts'
-import type { HttpRecord } from '../../records.ts'
+import { FRAME_HEADER_SIZE, PacketType, type Frame } from '../../native/frames.ts'
+import type { PacketBatch } from '../../native/types.ts'
+import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
+import { TcpFlags } from '../../net/packet.ts'
+import { decodeTcpSegment, NOT_TCP, TcpSegment } from '../../net/tcp-segment.ts'
+import type { Endpoint, HttpRecord } from '../../records.ts'
+import { ConnectionTable, tupleOf, type TupleEntry } from './connection-table.ts'
 import { HttpExchange, type ExchangeOptions } from './exchange.ts'
 import { couldStartRequest, couldStartResponse } from './start-line.ts'
-import { TcpOrder, type OrderedSink } from './tcp-order.ts'
+import { TcpOrder } from './tcp-order.ts'
 import { RecordBuffer } from './record-buffer.ts'
 import type { HttpTelemetry } from './telemetry.ts'
 
@@ -23,34 +29,31 @@ export interface PacketTrackerOptions extends ExchangeOptions {
   maxConnections: number
   /** Out-of-order bytes held per direction before the hole they wait for is declared lost. */
   maxEarlyBytes: number
-  /** Requests unanswered this long are counted as `request_timeout`. */
-  timeoutNs: bigint
-  /** Connections silent this long are forgotten. */
-  idleNs: bigint
+  /** Requests unanswered this long are counted as `request_timeout` (ns). */
+  timeoutNs: number
+  /** Connections silent this long are forgotten (ns). */
+  idleNs: number
   /** Records held between collections; beyond it new ones are dropped (`buffer_full`). */
   maxBuffered: number
 }
 
-interface Connection {
+interface Connection extends TupleEntry {
   exchange: HttpExchange
-  /** `address|port` of the client. */
-  clientKey: string
   toServer: TcpOrder
   toClient: TcpOrder
-  toServerSink: OrderedSink
-  toClientSink: OrderedSink
-  keys: [string, string]
   finFromClient: boolean
   finFromServer: boolean
   dataSeen: boolean
 }
 
+const TWO_TO_32 = 4294967296
+
 export class PacketTracker {
   private readonly options: PacketTrackerOptions
   private readonly telemetry: HttpTelemetry
-  /** Every connection under both of its direction keys. */
-  private readonly connections = new Map<string, Connection>()
+  private readonly connections = new ConnectionTable<Connection>()
   private readonly sink: RecordBuffer
+  private readonly segment = new TcpSegment()
 
   constructor(options: PacketTrackerOptions, telemetry: HttpTelemetry) {
     this.options = options
@@ -59,32 +62,67 @@ export class PacketTracker {
   }
 
   get connectionCount(): number {
-    return this.connections.size / 2
+    return this.connections.size
   }
 
+  /**
+   * Every frame of a capture batch (layout in src/native/types.ts), read in place. `onError` gets what a frame
+   * threw (a bug, not bad input, which is counted by reason), and the next frame is handled.
+   */
+  handleBatch(batch: PacketBatch, onError: (error: unknown) => void): void {
+    const data = batch.data
+    let offset = 0
+    for (let i = 0; i < batch.count && offset + FRAME_HEADER_SIZE <= data.length; i++) {
+      const caplen = data.readUInt32LE(offset + 12)
+      const start = offset + FRAME_HEADER_SIZE
+      try {
+        this.handle(
+          data, start, start + caplen, data.readUInt32LE(offset + 16), data.readUInt16LE(offset + 20), data[offset + 22] as number,
+          data.readUInt32LE(offset + 4) * TWO_TO_32 + data.readUInt32LE(offset),
+        )
+      } catch (error) {
+        onError(error)
+      }
+      offset = start + ((caplen + 7) & ~7)
+    }
+  }
+
+  /** One frame (tests, and callers that hold Frames). */
   handleFrame(frame: Frame): void {
-    const packet = decodePacket(frame.data, frame.ethertype)
-    if (typeof packet === 'string') return this.telemetry.dropped(packet)
-    if (packet.transport !== 'tcp') return
-    const key = `${packet.sourceAddress}|${packet.sourcePort}|${packet.destinationAddress}|${packet.destinationPort}`
-    const flags = packet.tcpFlags
-    let connection = this.connections.get(key)
+    const { data } = frame
+    this.handle(data, 0, data.length, frame.origlen, frame.ethertype, frame.pktType, Number(frame.timestampNs))
+  }
+
+  private handle(data: Buffer, start: number, end: number, origlen: number, ethertype: number, pktType: number, timestampNs: number): void {
+    const segment = this.segment
+    const failure = decodeTcpSegment(data, start, end, origlen, ethertype, segment)
+    if (failure !== undefined) {
+      if (failure !== NOT_TCP) this.telemetry.dropped(failure)
+      return
+    }
+    const flags = segment.flags
+    let connection = this.connections.find(segment)
     if (connection && flags & TcpFlags.SYN && !(flags & TcpFlags.ACK) && connection.dataSeen) {
       // The same four-tuple opened again after a close netlens did not see complete (not a retransmitted SYN).
       this.remove(connection, 'unanswered_at_close')
       connection = undefined
     }
-    if (!connection) {
-      connection = this.open(key, packet, frame)
-      if (!connection) return
+    let fromClient: boolean
+    if (connection) {
+      fromClient = this.connections.fromClient
+    } else {
+      const sourceIsClient = this.open(data, pktType)
+      if (sourceIsClient === undefined) return
+      connection = this.connections.find(segment) as Connection
+      fromClient = sourceIsClient
     }
-    const fromClient = connection.clientKey === `${packet.sourceAddress}|${packet.sourcePort}`
     const order = fromClient ? connection.toServer : connection.toClient
-    if (flags & TcpFlags.SYN) order.synchronize(packet.tcpSeq)
-    connection.exchange.lastSeenNs = frame.timestampNs
-    if (packet.payload.length > 0) {
+    if (flags & TcpFlags.SYN) order.synchronize(segment.seq)
+    connection.exchange.lastSeenNs = timestampNs
+    if (segment.payloadEnd > segment.payloadStart || segment.payloadMissing > 0) {
       connection.dataSeen = true
-      order.push(packet.tcpSeq, packet.payload, frame.timestampNs, fromClient ? connection.toServerSink : connection.toClientSink)
+      const parser = fromClient ? connection.exchange.requests : connection.exchange.responses
+      order.push(segment.seq, data, segment.payloadStart, segment.payloadEnd, segment.payloadMissing, timestampNs, parser)
     }
     if (flags & TcpFlags.RST) return this.remove(connection, 'unanswered_at_close')
     if (flags & TcpFlags.FIN) {
@@ -95,11 +133,10 @@ export class PacketTracker {
   }
 
   /** Records ready now; requests older than the timeout and idle connections as of `nowNs` (CLOCK_REALTIME). */
-  collect(nowNs: bigint): HttpRecord[] {
+  collect(nowNs: number): HttpRecord[] {
     const requestCutoff = nowNs - this.options.timeoutNs
     const idleCutoff = nowNs - this.options.idleNs
-    for (const [key, connection] of this.connections) {
-      if (key !== connection.keys[0]) continue
+    for (const connection of this.connections.values()) {
       connection.exchange.expire(requestCutoff)
       if (connection.exchange.lastSeenNs < idleCutoff) this.remove(connection, 'unanswered_at_close')
     }
@@ -108,68 +145,72 @@ export class PacketTracker {
 
   /** Forgets every connection (shutdown), counting requests still waiting. */
   clear(): void {
-    for (const [key, connection] of this.connections) if (key === connection.keys[0]) connection.exchange.close('shutdown_pending')
+    for (const connection of this.connections.values()) connection.exchange.close('shutdown_pending')
     this.connections.clear()
   }
 
-  private open(key: string, packet: DecodedPacket, frame: Frame): Connection | undefined {
-    const flags = packet.tcpFlags
+  /** Starts following the segment's connection; returns whether its source is the client (undefined: not opened). */
+  private open(data: Buffer, pktType: number): boolean | undefined {
+    const segment = this.segment
+    const flags = segment.flags
+    const empty = segment.payloadEnd === segment.payloadStart && segment.payloadMissing === 0
     // Nothing to learn from a lone ACK, FIN or RST of a connection netlens never saw.
-    if (!(flags & TcpFlags.SYN) && packet.payload.length === 0) return undefined
+    if (!(flags & TcpFlags.SYN) && empty) return undefined
     if (flags & TcpFlags.RST) return undefined
     const synchronized = (flags & TcpFlags.SYN) !== 0
-    const sourceIsClient = synchronized ? !(flags & TcpFlags.ACK) : this.guessSourceIsClient(packet)
-    const source = { address: packet.sourceAddress, port: packet.sourcePort }
-    const destination = { address: packet.destinationAddress, port: packet.destinationPort }
-    const client = sourceIsClient ? source : destination
-    const server = sourceIsClient ? destination : source
-    const sentHere = frame.pktType === PacketType.OUTGOING
+    const sourceIsClient = synchronized ? !(flags & TcpFlags.ACK) : this.guessSourceIsClient(data)
+    const addressLength = segment.family === 4 ? 4 : 16
+    const text = segment.family === 4 ? ipv4ToString : ipv6ToString
+    const source: Endpoint = { address: text(data, segment.addressOffset), port: segment.sourcePort }
+    const destination: Endpoint = { address: text(data, segment.addressOffset + addressLength), port: segment.destinationPort }
+    const sentHere = pktType === PacketType.OUTGOING
     const exchange = new HttpExchange({
-      family: packet.family, client, server, side: sourceIsClient === sentHere ? 'client' : 'server', pid: 0, scheme: 'http',
+      family: segment.family === 4 ? 'ipv4' : 'ipv6',
+      client: sourceIsClient ? source : destination,
+      server: sourceIsClient ? destination : source,
+      side: sourceIsClient === sentHere ? 'client' : 'server', pid: 0, scheme: 'http',
     }, this.options, this.sink)
     if (!synchronized) {
       exchange.requests.resync()
       exchange.responses.resync()
     }
-    const reverse = `${packet.destinationAddress}|${packet.destinationPort}|${packet.sourceAddress}|${packet.sourcePort}`
     const connection: Connection = {
+      ...tupleOf(segment, sourceIsClient),
+      hash: 0,
+      nextSameHash: undefined,
       exchange,
-      clientKey: `${client.address}|${client.port}`,
       toServer: new TcpOrder(this.options.maxEarlyBytes),
       toClient: new TcpOrder(this.options.maxEarlyBytes),
-      toServerSink: { data: (data, ts) => exchange.requests.feed(data, ts), gap: (n) => exchange.requests.gap(n) },
-      toClientSink: { data: (data, ts) => exchange.responses.feed(data, ts), gap: (n) => exchange.responses.gap(n) },
-      keys: [key, reverse],
       finFromClient: false,
       finFromServer: false,
       dataSeen: false,
     }
-    if (this.connections.size / 2 >= this.options.maxConnections) this.evictOldest()
-    this.connections.set(key, connection)
-    this.connections.set(reverse, connection)
-    return connection
+    if (this.connections.size >= this.options.maxConnections) this.evictOldest()
+    this.connections.add(connection, segment)
+    return sourceIsClient
   }
 
-  private guessSourceIsClient(packet: DecodedPacket): boolean {
-    const { payload } = packet
-    const head = Math.min(payload.length, 21)
-    if (couldStartResponse(payload, 0, head)) return false
-    if (payload.subarray(0, head).includes(0x20) && couldStartRequest(payload, 0, head)) return true
+  private guessSourceIsClient(data: Buffer): boolean {
+    const { payloadStart, payloadEnd, sourcePort, destinationPort } = this.segment
+    const head = Math.min(payloadEnd, payloadStart + 21)
+    if (couldStartResponse(data, payloadStart, head)) return false
+    let space = false
+    for (let i = payloadStart; i < head && !space; i++) space = data[i] === 0x20
+    if (space && couldStartRequest(data, payloadStart, head)) return true
     const ports = this.options.serverPorts
-    const sourceIsServer = ports.has(packet.sourcePort)
-    const destinationIsServer = ports.has(packet.destinationPort)
+    const sourceIsServer = ports.has(sourcePort)
+    const destinationIsServer = ports.has(destinationPort)
     if (sourceIsServer !== destinationIsServer) return destinationIsServer
-    return packet.destinationPort < packet.sourcePort
+    return destinationPort < sourcePort
   }
 
   private evictOldest(): void {
-    const oldest = this.connections.values().next().value
+    const oldest = this.connections.oldest()
     if (oldest) this.remove(oldest, 'connection_evicted')
   }
 
   private remove(connection: Connection, reason: 'unanswered_at_close' | 'connection_evicted'): void {
     connection.exchange.close(reason)
-    this.connections.delete(connection.keys[0])
-    this.connections.delete(connection.keys[1])
+    this.connections.delete(connection)
   }
 }

@@ -3,7 +3,7 @@
 // on as one batch; capture and kernel losses join the trackers' own drops in self-telemetry.
 import type { CreateSettings, Consumer, Host, Receiver } from '../../component/types.ts'
 import { PacketCapture } from '../../capture/packet-capture.ts'
-import { framesOf } from '../../native/frames.ts'
+import type { PacketBatch } from '../../native/types.ts'
 import type { HttpRecord } from '../../records.ts'
 import type { HttpConfig } from './config.ts'
 import type { ExchangeOptions } from './exchange.ts'
@@ -11,19 +11,21 @@ import { findLibssl } from './libssl.ts'
 import { PacketTracker } from './packet-tracker.ts'
 import { MAX_METHOD_LENGTH } from './start-line.ts'
 import { HttpTelemetry } from './telemetry.ts'
+import type { TlsEvent } from './tls-event.ts'
 import { TlsSource } from './tls-source.ts'
 import { TlsTracker } from './tls-tracker.ts'
 
 /** Frames reach JS up to a ring block timeout (50 ms) plus a hand-over after the kernel stamped them. */
-const CAPTURE_DELAY_GRACE_NS = 250_000_000n
+const CAPTURE_DELAY_GRACE_NS = 250_000_000
 /** A header block beyond this is not HTTP as any common server accepts it (nginx: 32 KiB, Node: 16 KiB). */
 const MAX_HEADER_BYTES = 256 * 1024
 const MAX_PENDING_PER_CONNECTION = 64
 const MAX_EARLY_BYTES = 256 * 1024
 const MAX_BUFFERED = 262_144
-const MIN_IDLE_NS = 120_000_000_000n
+const MIN_IDLE_NS = 120_000_000_000
 
-const realtimeNs = () => BigInt(Date.now()) * 1_000_000n
+const realtimeNs = () => Date.now() * 1_000_000
+const monotonicNs = () => Number(process.hrtime.bigint())
 
 export class HttpReceiver implements Receiver {
   private readonly settings: CreateSettings
@@ -53,8 +55,8 @@ export class HttpReceiver implements Receiver {
       },
       maxPending: MAX_PENDING_PER_CONNECTION,
     }
-    const timeoutNs = BigInt(config.timeout) * 1_000_000n
-    const idleNs = 2n * timeoutNs > MIN_IDLE_NS ? 2n * timeoutNs : MIN_IDLE_NS
+    const timeoutNs = config.timeout * 1_000_000
+    const idleNs = Math.max(2 * timeoutNs, MIN_IDLE_NS)
     const common = { ...exchange, maxConnections: config.max_connections, timeoutNs, idleNs, maxBuffered: MAX_BUFFERED }
     this.packets = new PacketTracker({ ...common, serverPorts: new Set(config.ports), maxEarlyBytes: MAX_EARLY_BYTES }, this.telemetry)
     this.tls = new TlsTracker(common, this.telemetry)
@@ -73,14 +75,18 @@ export class HttpReceiver implements Receiver {
     try {
       this.capture = PacketCapture.open(
         { ports, udp: false, tcp: true, interface: this.config.interface },
-        (batch) => {
-          for (const frame of framesOf(batch)) this.guarded(() => this.packets.handleFrame(frame))
-          this.flushIfDue()
-        },
+        (batch) => this.handleCaptured(batch),
       )
       const libssl = this.config.tls.enabled ? this.libssl() : undefined
       if (libssl) {
-        this.tlsSource = TlsSource.open(libssl, (event) => this.guarded(() => this.tls.handleEvent(event)), () => this.flushIfDue())
+        const onEvent = (event: TlsEvent) => {
+          try {
+            this.tls.handleEvent(event)
+          } catch (error) {
+            this.onHandlingError(error)
+          }
+        }
+        this.tlsSource = TlsSource.open(libssl, onEvent, () => this.flushIfDue())
       }
     } catch (error) {
       this.closeSources()
@@ -94,6 +100,12 @@ export class HttpReceiver implements Receiver {
     })
   }
 
+  /** One batch of captured frames (public for bench/http-throughput.ts, which replays batches). */
+  handleCaptured(batch: PacketBatch): void {
+    this.packets.handleBatch(batch, this.onHandlingError)
+    this.flushIfDue()
+  }
+
   /** libssl.so.3 to probe: the configured path (which must exist), or the system's, or none (logged). */
   private libssl(): string | undefined {
     if (this.config.tls.libssl) return this.config.tls.libssl
@@ -103,14 +115,10 @@ export class HttpReceiver implements Receiver {
   }
 
   /** A bug, not bad input (that is counted by reason inside): count it and keep going. */
-  private guarded(handle: () => void): void {
-    try {
-      handle()
-    } catch (error) {
-      this.telemetry.dropped('internal_error')
-      if (!this.failed) this.settings.logger.error('http event handling failed', { error })
-      this.failed = true
-    }
+  private readonly onHandlingError = (error: unknown): void => {
+    this.telemetry.dropped('internal_error')
+    if (!this.failed) this.settings.logger.error('http event handling failed', { error })
+    this.failed = true
   }
 
   /**
@@ -125,7 +133,7 @@ export class HttpReceiver implements Receiver {
   flush(): void {
     this.nextFlushAt = Date.now() + this.config.flush_interval
     const records: HttpRecord[] = this.packets.collect(realtimeNs() - CAPTURE_DELAY_GRACE_NS)
-    for (const record of this.tls.collect(process.hrtime.bigint())) records.push(record)
+    for (const record of this.tls.collect(monotonicNs())) records.push(record)
     if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
     if (this.tlsSource) for (const { reason, count } of this.tlsSource.takeDrops()) this.telemetry.dropped(reason, count)
     if (records.length === 0) return

@@ -1,18 +1,20 @@
 // The first line of an HTTP/1.x message: a request line (`GET /path HTTP/1.1`) or a status line
-// (`HTTP/1.1 200 OK`), parsed from raw bytes. The request target is reduced to what may be recorded: userinfo
-// always removed, the query (and fragment) removed unless configured otherwise, then cut at a maximum length.
+// (`HTTP/1.1 200 OK`), parsed from raw bytes; text is made only of what a record keeps (common methods are shared
+// strings, so a request costs one string: its path). The request target is reduced to what may be recorded:
+// userinfo always removed, the query (and fragment) removed unless configured otherwise, then cut at a maximum length.
+import { findByte } from './line-reader.ts'
 
+/** A request as read from its request line, and what the exchange notes while it awaits its response. */
 export interface RequestLine {
   method: string
   path: string
   pathTruncated: boolean
   /** `1.0` or `1.1`. */
   version: string
-}
-
-export interface StatusLine {
-  version: string
-  status: number
+  /** When its first byte was captured (ns; set by the parser). */
+  startNs: number
+  /** Reported as `request_timeout` already: its response, if it comes, pairs with it but makes no record. */
+  expired: boolean
 }
 
 export interface TargetPolicy {
@@ -28,6 +30,8 @@ export const MAX_METHOD_LENGTH = 20
 const SPACE = 0x20
 const isTokenChar = (c: number) =>
   (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f
+/** What `\s` and `[\x00-\x1f\x7f]` match in latin1 text: never part of a request target. */
+const isTargetForbidden = (c: number) => c <= 0x20 || c === 0x7f || c === 0xa0
 
 /**
  * Whether `data[start, end)` can begin a request: a method token then a space (or still too short to tell).
@@ -51,37 +55,88 @@ export function couldStartResponse(data: Buffer, start: number, end: number): bo
   return true
 }
 
+const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']
+
+/** The method's text: the shared string of a common method, else a new one. */
+function methodText(line: Buffer, start: number, end: number): string {
+  for (const method of METHODS) {
+    if (method.length !== end - start) continue
+    let same = true
+    for (let i = 0; same && i < method.length; i++) same = line[start + i] === method.charCodeAt(i)
+    if (same) return method
+  }
+  return line.toString('latin1', start, end)
+}
+
+/** Whether `line[at, end)` is exactly `text` (ASCII). */
+function bytesAre(line: Buffer, at: number, end: number, text: string): boolean {
+  if (end - at !== text.length) return false
+  for (let i = 0; i < text.length; i++) if (line[at + i] !== text.charCodeAt(i)) return false
+  return true
+}
+
 /**
- * Parses a request line without its CRLF. `line` is latin1 text (targets are ASCII; anything else is kept as is).
+ * Parses a request line `line[start, end)` without its CRLF (targets are ASCII; other bytes are kept as latin1).
  * `cut`: the middle of an overlong line was left out (its head and its last bytes are here), so the path is
  * known to be truncated.
  */
-export function parseRequestLine(line: string, policy: TargetPolicy, cut = false): RequestLine | StartLineError {
-  const firstSpace = line.indexOf(' ')
-  const lastSpace = line.lastIndexOf(' ')
-  if (firstSpace <= 0 || lastSpace === firstSpace || firstSpace > MAX_METHOD_LENGTH) return 'bad_request_line'
-  const method = line.slice(0, firstSpace)
-  const versionText = line.slice(lastSpace + 1)
-  if (method === 'PRI' && versionText === 'HTTP/2.0') return 'http2_preface'
-  if (!versionText.startsWith('HTTP/')) return 'bad_request_line'
-  const version = versionText.slice(5)
-  if (version !== '1.1' && version !== '1.0') return 'unsupported_version'
-  const target = line.slice(firstSpace + 1, lastSpace)
-  if (target.length === 0 || /[\s\x00-\x1f\x7f]/.test(target)) return 'bad_request_line'
-  const { path, truncated } = recordablePath(target, policy)
+export function parseRequestLine(
+  line: Buffer, start: number, end: number, policy: TargetPolicy, cut = false,
+): RequestLine | StartLineError {
+  const firstSpace = findByte(line, SPACE, start, end)
+  let lastSpace = end - 1
+  while (lastSpace >= start && line[lastSpace] !== SPACE) lastSpace--
+  if (firstSpace <= start || lastSpace === firstSpace || firstSpace - start > MAX_METHOD_LENGTH) return 'bad_request_line'
+  const version = end - lastSpace - 1
+  if (bytesAre(line, start, firstSpace, 'PRI') && bytesAre(line, lastSpace + 1, end, 'HTTP/2.0')) return 'http2_preface'
+  if (version < 5 || !bytesAre(line, lastSpace + 1, lastSpace + 6, 'HTTP/')) return 'bad_request_line'
+  const versionText = bytesAre(line, lastSpace + 6, end, '1.1') ? '1.1' : bytesAre(line, lastSpace + 6, end, '1.0') ? '1.0' : ''
+  if (versionText === '') return 'unsupported_version'
+  const targetStart = firstSpace + 1
+  const targetEnd = lastSpace
+  if (targetEnd === targetStart) return 'bad_request_line'
+  let query = -1
+  for (let i = targetStart; i < targetEnd; i++) {
+    const c = line[i] as number
+    if (isTargetForbidden(c)) return 'bad_request_line'
+    if (query < 0 && (c === 0x3f || c === 0x23)) query = i
+  }
+  let path: string
+  let truncated: boolean
+  if (line[targetStart] === 0x2f) {
+    // Origin form (`/a?b`), nearly every request: no userinfo to remove, the path ends at the query (redacted) or
+    // at the fragment (never sent by a conforming client; not part of the resource if it is).
+    let pathEnd = targetEnd
+    if (policy.redactQuery) {
+      if (query >= 0) pathEnd = query
+    } else {
+      const fragment = findByte(line, 0x23, targetStart, targetEnd)
+      if (fragment >= 0) pathEnd = fragment
+    }
+    truncated = pathEnd - targetStart > policy.maxPathLength
+    path = line.toString('latin1', targetStart, truncated ? targetStart + policy.maxPathLength : pathEnd)
+  } else {
+    ;({ path, truncated } = recordablePath(line.toString('latin1', targetStart, targetEnd), policy))
+  }
   // A cut inside a redacted query loses nothing that would have been recorded.
-  const cutInPath = cut && !(policy.redactQuery && /[?#]/.test(target))
-  return { method, path, pathTruncated: truncated || cutInPath, version }
+  const cutInPath = cut && !(policy.redactQuery && query >= 0)
+  return {
+    method: methodText(line, start, firstSpace), path, pathTruncated: truncated || cutInPath, version: versionText,
+    startNs: 0, expired: false,
+  }
 }
 
-/** Parses a status line without its CRLF. */
-export function parseStatusLine(line: string): StatusLine | StartLineError {
-  if (!line.startsWith('HTTP/1.') || line.length < 12 || line[8] !== ' ') return 'bad_status_line'
-  const minor = line[7]
-  if (minor !== '0' && minor !== '1') return 'unsupported_version'
-  const code = line.slice(9, 12)
-  if (!/^[1-5]\d\d$/.test(code) || (line.length > 12 && line[12] !== ' ')) return 'bad_status_line'
-  return { version: `1.${minor}`, status: Number(code) }
+/** A status line's code, or why `line[start, end)` (without its CRLF) is not one. */
+export function parseStatusLine(line: Buffer, start: number, end: number): number | StartLineError {
+  if (end - start < 12 || !couldStartResponse(line, start, start + 7) || line[start + 8] !== SPACE) return 'bad_status_line'
+  const minor = line[start + 7]
+  if (minor !== 0x30 && minor !== 0x31) return 'unsupported_version'
+  const d0 = (line[start + 9] as number) - 0x30
+  const d1 = (line[start + 10] as number) - 0x30
+  const d2 = (line[start + 11] as number) - 0x30
+  if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return 'bad_status_line'
+  if (end - start > 12 && line[start + 12] !== SPACE) return 'bad_status_line'
+  return d0 * 100 + d1 * 10 + d2
 }
 
 /**

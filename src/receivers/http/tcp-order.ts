@@ -2,24 +2,27 @@
 // Retransmissions and copies of a segment seen on a second interface fall away as old data; segments ahead of a
 // hole wait (bounded), and when the wait outgrows its bound the hole is declared lost and handed on as a gap, which
 // the HTTP parser can skip inside a body. Unlike DNS over TCP (src/receivers/dns/tcp-stream.ts) nothing is
-// buffered to form messages: in-order bytes go straight to the parser.
+// buffered to form messages: in-order bytes go straight to the parser, as a range of the capture batch.
+// Payload bytes the capture did not keep (cut by its snap length) follow the captured ones as a gap.
 
 export interface OrderedSink {
-  data(payload: Buffer, timestampNs: bigint): void
+  feed(data: Buffer, start: number, end: number, timestampNs: number): void
   gap(length: number): void
 }
 
 interface EarlySegment {
   payload: Buffer
-  timestampNs: bigint
+  /** Bytes of the segment after `payload` that were not captured. */
+  missing: number
+  timestampNs: number
 }
 
 /** Signed distance a − b in sequence space (RFC 1982 arithmetic on 32 bits). */
 const seqDiff = (a: number, b: number) => (a - b) | 0
 
 export class TcpOrder {
-  /** Sequence number of the next in-order byte; undefined until the first segment fixes it. */
-  private next: number | undefined
+  /** Sequence number of the next in-order byte; -1 until the first segment fixes it. */
+  private next = -1
   private early = new Map<number, EarlySegment>()
   private earlyBytes = 0
   private readonly maxEarlyBytes: number
@@ -40,28 +43,38 @@ export class TcpOrder {
     this.earlyBytes = 0
   }
 
-  push(seq: number, payload: Buffer, timestampNs: bigint, sink: OrderedSink): void {
-    if (payload.length === 0) return
+  /**
+   * A segment: `data[start, end)` captured of its payload, then `missing` bytes that were not, from sequence
+   * number `seq` on.
+   */
+  push(seq: number, data: Buffer, start: number, end: number, missing: number, timestampNs: number, sink: OrderedSink): void {
+    const length = end - start + missing
+    if (length === 0) return
     // Joined mid-connection: take the first segment seen as the start.
-    if (this.next === undefined) this.next = seq
+    if (this.next < 0) this.next = seq
     let distance = seqDiff(seq, this.next)
     if (distance < 0) {
-      if (distance + payload.length <= 0) return
-      payload = payload.subarray(-distance)
+      if (distance + length <= 0) return
+      // Already delivered up to `next`: drop that much, from the captured bytes first.
+      const skip = -distance
+      const fromCaptured = Math.min(skip, end - start)
+      start += fromCaptured
+      missing -= skip - fromCaptured
       seq = this.next
       distance = 0
     }
     if (distance > 0) {
       const held = this.early.get(seq)
-      if (held && held.payload.length >= payload.length) return
-      this.earlyBytes += payload.length - (held?.payload.length ?? 0)
-      // An owned copy: `payload` is a view into a capture batch.
-      this.early.set(seq, { payload: Buffer.from(payload), timestampNs })
+      if (held && held.payload.length + held.missing >= length) return
+      this.earlyBytes += end - start - (held?.payload.length ?? 0)
+      // An owned copy: `data` is a capture batch.
+      this.early.set(seq, { payload: Buffer.from(data.subarray(start, end)), missing, timestampNs })
       if (this.earlyBytes > this.maxEarlyBytes) this.skipHole(sink)
       return
     }
-    this.next = (this.next + payload.length) >>> 0
-    sink.data(payload, timestampNs)
+    this.next = (this.next + length) >>> 0
+    if (end > start) sink.feed(data, start, end, timestampNs)
+    if (missing > 0) sink.gap(missing)
     if (this.early.size > 0) this.drain(sink)
   }
 
@@ -71,7 +84,7 @@ export class TcpOrder {
     for (const seq of this.early.keys()) {
       if (earliest === undefined || seqDiff(seq, earliest) < 0) earliest = seq
     }
-    if (earliest === undefined || this.next === undefined) return
+    if (earliest === undefined || this.next < 0) return
     sink.gap(seqDiff(earliest, this.next))
     this.next = earliest
     this.drain(sink)
@@ -81,14 +94,18 @@ export class TcpOrder {
     for (let advanced = true; advanced && this.early.size > 0; ) {
       advanced = false
       for (const [seq, segment] of this.early) {
-        const gap = seqDiff(seq, this.next as number)
+        const gap = seqDiff(seq, this.next)
         if (gap > 0) continue
         this.early.delete(seq)
         this.earlyBytes -= segment.payload.length
-        if (gap + segment.payload.length > 0) {
-          const fresh = segment.payload.subarray(-gap)
-          this.next = ((this.next as number) + fresh.length) >>> 0
-          sink.data(fresh, segment.timestampNs)
+        const { payload, missing } = segment
+        if (gap + payload.length + missing > 0) {
+          const skip = -gap
+          const fromCaptured = Math.min(skip, payload.length)
+          const rest = missing - (skip - fromCaptured)
+          this.next = (this.next + payload.length - fromCaptured + rest) >>> 0
+          if (payload.length > fromCaptured) sink.feed(payload, fromCaptured, payload.length, segment.timestampNs)
+          if (rest > 0) sink.gap(rest)
         }
         advanced = true
       }

@@ -20,7 +20,7 @@ export interface TlsSocket {
 
 export interface TlsEvent {
   /** CLOCK_MONOTONIC, nanoseconds. */
-  timestampNs: bigint
+  timestampNs: number
   /** `tgid:ssl`: the SSL* address is unique within a process while the connection lives. */
   connection: string
   pid: number
@@ -52,7 +52,7 @@ export function decodeTlsEvent(record: Buffer): TlsEvent | undefined {
     }
   }
   return {
-    timestampNs: record.readBigUInt64LE(0),
+    timestampNs: record.readUInt32LE(4) * 4294967296 + record.readUInt32LE(0),
     connection: `${tgid}:${record.readBigUInt64LE(8).toString(16)}`,
     pid: tgid,
     direction: record[32] as number,

@@ -11,8 +11,9 @@ import { TlsDirection, type TlsEvent, type TlsSocket } from './tls-event.ts'
 
 export interface TlsTrackerOptions extends ExchangeOptions {
   maxConnections: number
-  timeoutNs: bigint
-  idleNs: bigint
+  /** ns */
+  timeoutNs: number
+  idleNs: number
   maxBuffered: number
 }
 
@@ -21,7 +22,7 @@ interface TlsConnection {
   exchange: HttpExchange | undefined
   writesAreRequests: boolean
   notHttp: boolean
-  lastSeenNs: bigint
+  lastSeenNs: number
 }
 
 const UNKNOWN_ENDPOINT = { address: '', port: 0 }
@@ -72,12 +73,12 @@ export class TlsTracker {
     if (event.socket && exchange.peers.server.address === '') exchange.peers = peersOf(event, connection.writesAreRequests)
     exchange.lastSeenNs = event.timestampNs
     const parser = writing === connection.writesAreRequests ? exchange.requests : exchange.responses
-    if (event.data.length > 0) parser.feed(event.data, event.timestampNs)
+    if (event.data.length > 0) parser.feed(event.data, 0, event.data.length, event.timestampNs)
     if (event.length > event.data.length) parser.gap(event.length - event.data.length)
   }
 
   /** Records ready now; timeouts and idleness as of `nowNs` (CLOCK_MONOTONIC, like the events). */
-  collect(nowNs: bigint): HttpRecord[] {
+  collect(nowNs: number): HttpRecord[] {
     const requestCutoff = nowNs - this.options.timeoutNs
     const idleCutoff = nowNs - this.options.idleNs
     for (const [key, connection] of this.connections) {

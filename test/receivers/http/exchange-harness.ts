@@ -30,12 +30,14 @@ export class Harness implements ExchangeSink {
     this.errors.push(reason)
   }
 
-  request(text: string | Buffer, ns = 0n): void {
-    this.exchange.requests.feed(typeof text === 'string' ? Buffer.from(text, 'latin1') : text, ns)
+  request(text: string | Buffer, ns: number | bigint = 0): void {
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text
+    this.exchange.requests.feed(bytes, 0, bytes.length, Number(ns))
   }
 
-  response(text: string | Buffer, ns = 0n): void {
-    this.exchange.responses.feed(typeof text === 'string' ? Buffer.from(text, 'latin1') : text, ns)
+  response(text: string | Buffer, ns: number | bigint = 0): void {
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text
+    this.exchange.responses.feed(bytes, 0, bytes.length, Number(ns))
   }
 
   /** method path status, one string per record. */

@@ -64,7 +64,7 @@ describe('http receiver factory and helpers', () => {
     record.write('GET', 88)
     const event = decodeTlsEvent(record)
     assert.deepEqual({ ...event, data: event?.data.toString() }, {
-      timestampNs: 123n, connection: '42:7f00dead', pid: 42, direction: 1, length: 5000, data: 'GET',
+      timestampNs: 123, connection: '42:7f00dead', pid: 42, direction: 1, length: 5000, data: 'GET',
       socket: { family: 'ipv4', local: { address: '198.18.0.1', port: 443 }, remote: { address: '198.18.0.2', port: 50000 } },
     })
     assert.equal(decodeTlsEvent(record.subarray(0, 100)), undefined)

@@ -124,8 +124,8 @@ describe('http message parsing (HttpExchange)', () => {
     h.response(ok())
     h.request(get('/slow'), 1000n)
     h.request(get('/slower'), 2000n)
-    h.exchange.expire(1500n)
-    h.exchange.expire(1500n) // counted once
+    h.exchange.expire(1500)
+    h.exchange.expire(1500) // counted once
     h.response(ok() + ok())
     h.request(get('/never'), 3000n)
     h.exchange.close()

@@ -15,7 +15,7 @@ function tracker(overrides: Partial<ConstructorParameters<typeof PacketTracker>[
   const telemetry = new SelfTelemetry()
   const t = new PacketTracker({
     limits: LIMITS, maxPending: 64, serverPorts: new Set([8080]), maxConnections: 100, maxEarlyBytes: 64 * 1024,
-    timeoutNs: ms(1000), idleNs: ms(60_000), maxBuffered: 1000, ...overrides,
+    timeoutNs: 1e9, idleNs: 60e9, maxBuffered: 1000, ...overrides,
   }, new HttpTelemetry(telemetry, 'http'))
   const dropped = (reason: string) => (telemetry.get('netlens.records.dropped') as SelfCounter).value({ reason })
   return { t, dropped, telemetry }
@@ -49,7 +49,7 @@ describe('http PacketTracker', () => {
     t.handleFrame(s.data(ok(), ms(13)))
     t.handleFrame(c.fin(ms(20)))
     t.handleFrame(s.fin(ms(21)))
-    const [record, ...rest] = t.collect(ms(30))
+    const [record, ...rest] = t.collect(Number(ms(30)))
     assert.equal(rest.length, 0)
     assert.deepEqual(
       [record!.side, record!.source, record!.destination, record!.method, record!.statusCode, record!.durationSeconds],
@@ -74,7 +74,7 @@ describe('http PacketTracker', () => {
     t.handleFrame(s.data(ok('second'), ms(6)))
     assert.equal(t.connectionCount, 1, 'half-closed: the server may still answer')
     t.handleFrame(s.fin(ms(7)))
-    assert.deepEqual(t.collect(ms(8)).map((r) => `${r.path} ${r.statusCode}`), ['/one 200', '/two 200'])
+    assert.deepEqual(t.collect(Number(ms(8))).map((r) => `${r.path} ${r.statusCode}`), ['/one 200', '/two 200'])
     assert.equal(dropped('unanswered_at_close'), 0)
     assert.equal(t.connectionCount, 0)
   })
@@ -85,7 +85,7 @@ describe('http PacketTracker', () => {
     t.handleFrame(tcpFrame(server, Buffer.from('...rest of an earlier body'), { seq: 300, flags: PSH | ACK }, ms(1)))
     t.handleFrame(tcpFrame(client, Buffer.from(get('/next')), { seq: 100, flags: PSH | ACK }, ms(2)))
     t.handleFrame(tcpFrame(server, Buffer.from(ok()), { seq: 326, flags: PSH | ACK }, ms(3)))
-    const [record] = t.collect(ms(4))
+    const [record] = t.collect(Number(ms(4)))
     assert.deepEqual([record?.path, record?.source.port, record?.destination.port], ['/next', client.sport, 8080])
     assert.equal(dropped('parse_error'), 0)
   })
@@ -101,7 +101,7 @@ describe('http PacketTracker', () => {
     const late = connection(client, 100)
     t.handleFrame(late.syn(ms(10)))
     t.handleFrame(late.data(get('/late'), ms(11)))
-    t.collect(ms(2000))
+    t.collect(Number(ms(2000)))
     assert.equal(dropped('request_timeout'), 1)
 
     const other = connection({ ...client, sport: 41001 }, 500)

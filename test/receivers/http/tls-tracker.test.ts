@@ -8,12 +8,12 @@ import { get, LIMITS, ok } from './exchange-harness.ts'
 const socket = { family: 'ipv4' as const, local: { address: '198.18.3.1', port: 50000 }, remote: { address: '198.18.3.2', port: 443 } }
 
 function event(connection: string, direction: number, text: string, ns: bigint, length = text.length): TlsEvent {
-  return { timestampNs: ns, connection, pid: 7, direction, length, data: Buffer.from(text), socket }
+  return { timestampNs: Number(ns), connection, pid: 7, direction, length, data: Buffer.from(text), socket }
 }
 
 function tracker() {
   const telemetry = new SelfTelemetry()
-  const t = new TlsTracker({ limits: LIMITS, maxPending: 64, maxConnections: 2, timeoutNs: 1000n, idleNs: 10_000n, maxBuffered: 100 },
+  const t = new TlsTracker({ limits: LIMITS, maxPending: 64, maxConnections: 2, timeoutNs: 1000, idleNs: 10_000, maxBuffered: 100 },
     new HttpTelemetry(telemetry, 'http'))
   const count = (name: string, reason: string) => (telemetry.get(name) as SelfCounter | undefined)?.value({ reason }) ?? 0
   return { t, count }
@@ -31,7 +31,7 @@ describe('http TlsTracker', () => {
     // A server: reads the request, writes the response.
     t.handleEvent(event('7:b', TlsDirection.READ, get('/s'), 1000n))
     t.handleEvent(event('7:b', TlsDirection.WRITE, ok(), 1600n))
-    const records = t.collect(2000n)
+    const records = t.collect(2000)
     assert.deepEqual(records.map((r) => `${r.side} ${r.path} ${r.source.port}->${r.destination.port} ${r.durationSeconds * 1e9}`), [
       'client /c 50000->443 200', 'client /c2 50000->443 50', 'server /s 443->50000 600',
     ])
