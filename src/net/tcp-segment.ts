@@ -34,6 +34,8 @@ export class TcpSegment {
   destinationPort = 0
   /** Sequence number of the first payload byte. */
   seq = 0
+  /** Acknowledgment number (meaningful with the ACK flag). */
+  ack = 0
   flags = 0
   /** The captured payload: `data[payloadStart, payloadEnd)`. */
   payloadStart = 0
@@ -137,6 +139,7 @@ export function decodeTcpSegment(
   out.sourcePort = data.readUInt16BE(offset)
   out.destinationPort = data.readUInt16BE(offset + 2)
   out.seq = data.readUInt32BE(offset + 4)
+  out.ack = data.readUInt32BE(offset + 8)
   out.flags = data[offset + 13] as number
   out.payloadStart = offset + headerLength
   // Ethernet padding beyond the IP packet is not payload; bytes of it beyond the capture are missing.

@@ -124,8 +124,14 @@ export class PacketTracker {
       const parser = fromClient ? connection.exchange.requests : connection.exchange.responses
       order.push(segment.seq, data, segment.payloadStart, segment.payloadEnd, segment.payloadMissing, timestampNs, parser)
     }
+    // After this segment's data: a response whose request was lost pairs with nothing rather than with the next request.
+    if (flags & TcpFlags.ACK) {
+      const parser = fromClient ? connection.exchange.responses : connection.exchange.requests
+      ;(fromClient ? connection.toClient : connection.toServer).acknowledged(segment.ack, parser)
+    }
     if (flags & TcpFlags.RST) return this.remove(connection, 'unanswered_at_close')
     if (flags & TcpFlags.FIN) {
+      order.finish(segment.seq + segment.payloadEnd - segment.payloadStart + segment.payloadMissing)
       if (fromClient) connection.finFromClient = true
       else connection.finFromServer = true
       if (connection.finFromClient && connection.finFromServer) this.remove(connection, 'unanswered_at_close')

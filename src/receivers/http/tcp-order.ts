@@ -4,6 +4,11 @@
 // the HTTP parser can skip inside a body. Unlike DNS over TCP (src/receivers/dns/tcp-stream.ts) nothing is
 // buffered to form messages: in-order bytes go straight to the parser, as a range of the capture batch.
 // Payload bytes the capture did not keep (cut by its snap length) follow the captured ones as a gap.
+//
+// A hole is also declared lost as soon as the receiver acknowledges bytes past it (the ACK number of a segment
+// the other way): bytes the receiver has are never sent again, so the capture missed them. Without this a lost
+// frame held a busy connection's later segments until the bound, ~5800 small requests, whose responses then found
+// no request.
 
 export interface OrderedSink {
   feed(data: Buffer, start: number, end: number, timestampNs: number): void
@@ -25,6 +30,8 @@ export class TcpOrder {
   private next = -1
   private early = new Map<number, EarlySegment>()
   private earlyBytes = 0
+  /** Sequence number of the FIN, once seen: it takes a sequence number but carries no byte. */
+  private finSeq = -1
   private readonly maxEarlyBytes: number
 
   constructor(maxEarlyBytes: number) {
@@ -41,6 +48,7 @@ export class TcpOrder {
     this.next = (isn + 1) >>> 0
     this.early.clear()
     this.earlyBytes = 0
+    this.finSeq = -1
   }
 
   /**
@@ -75,6 +83,27 @@ export class TcpOrder {
     this.next = (this.next + length) >>> 0
     if (end > start) sink.feed(data, start, end, timestampNs)
     if (missing > 0) sink.gap(missing)
+    if (this.early.size > 0) this.drain(sink)
+  }
+
+  /** A FIN at sequence number `seq` (after the segment's payload). */
+  finish(seq: number): void {
+    this.finSeq = seq >>> 0
+  }
+
+  /** The receiver has every byte before `ack`: what was not delivered up to there never will be. */
+  acknowledged(ack: number, sink: OrderedSink): void {
+    if (this.next < 0) return
+    if (this.finSeq >= 0 && seqDiff(ack, this.finSeq) > 0) ack = this.finSeq
+    const missed = seqDiff(ack, this.next)
+    if (missed <= 0) return
+    // Beyond the earliest held segment, the hole ends there (the held bytes are not missing).
+    let earliest = -1
+    for (const seq of this.early.keys()) if (earliest < 0 || seqDiff(seq, earliest) < 0) earliest = seq
+    const hole = earliest >= 0 ? Math.min(missed, seqDiff(earliest, this.next)) : missed
+    if (hole <= 0) return
+    sink.gap(hole)
+    this.next = (this.next + hole) >>> 0
     if (this.early.size > 0) this.drain(sink)
   }
 

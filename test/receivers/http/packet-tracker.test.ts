@@ -90,6 +90,29 @@ describe('http PacketTracker', () => {
     assert.equal(dropped('parse_error'), 0)
   })
 
+  it('gives up a lost frame once the other side acknowledges it: one exchange lost, not the connection', () => {
+    const { t, dropped } = tracker()
+    const path = (n: number) => `/${String(n).padStart(2, '0')}`
+    const request = (n: number) => get(path(n))
+    const response = ok('x')
+    const clientSeq = (n: number) => 1001 + n * request(0).length
+    const serverSeq = (n: number) => 5001 + n * response.length
+    t.handleFrame(tcpFrame(client, Buffer.alloc(0), { seq: 1000, flags: SYN }, ms(1)))
+    t.handleFrame(tcpFrame(server, Buffer.alloc(0), { seq: 5000, ack: 1001, flags: SYN | ACK }, ms(1)))
+    for (let n = 0; n < 20; n++) {
+      // Request 3 is never captured; the server's answer to it acknowledges it.
+      if (n !== 3) t.handleFrame(tcpFrame(client, Buffer.from(request(n)), { seq: clientSeq(n), ack: serverSeq(n), flags: PSH | ACK }, ms(10 + n)))
+      t.handleFrame(tcpFrame(server, Buffer.from(response), { seq: serverSeq(n), ack: clientSeq(n + 1), flags: PSH | ACK }, ms(10 + n)))
+    }
+    // The FIN takes a sequence number without carrying a byte: its acknowledgment is no loss.
+    t.handleFrame(tcpFrame(client, Buffer.alloc(0), { seq: clientSeq(20), ack: serverSeq(20), flags: FIN | ACK }, ms(40)))
+    t.handleFrame(tcpFrame(server, Buffer.alloc(0), { seq: serverSeq(20), ack: clientSeq(20) + 1, flags: FIN | ACK }, ms(41)))
+    const paths = t.collect(Number(ms(100))).map((r) => r.path)
+    assert.deepEqual(paths, Array.from({ length: 20 }, (_, n) => path(n)).filter((p) => p !== '/03'))
+    assert.deepEqual([dropped('response_without_request'), dropped('parse_error'), dropped('pending_full')], [1, 1, 0])
+    assert.equal(t.connectionCount, 0)
+  })
+
   it('counts requests lost to RST, to the timeout and to eviction', () => {
     const { t, dropped } = tracker({ maxConnections: 1 })
     const c = connection(client, 1)
