@@ -1,22 +1,31 @@
 // http receiver overhead and completeness: wrk against nginx (`return 200`) in a test namespace, requests/s with
-// netlens off, with plaintext capture only, and with the default configuration (capture + OpenSSL uprobes, whose
-// syscall tracepoints see every read/write on the machine), then HTTPS with uprobes off vs on. Each run also
-// compares netlens's record count with wrk's: wrk counts completed responses, so netlens may exceed it by the
-// requests in flight when wrk stopped (at most one per connection) and never fall short.
-//   node bench/http.ts [seconds per measurement, default 5] [connections, default 32]
-import { execFile } from 'node:child_process'
+// netlens off, with plaintext capture only, and with the default configuration (capture + OpenSSL uprobes and
+// their socket tracepoints), then HTTPS with uprobes off vs on. Each run also compares netlens's record count with
+// wrk's: wrk counts completed responses, so netlens may exceed it by the requests in flight when wrk stopped (at
+// most one per connection) and never fall short.
+//   node bench/http.ts [seconds per measurement, default 5] [connections, default 32] [modes] [rounds, default 1]
+// modes: a comma-separated subset of off,capture,default,https-off,https (all by default). With several rounds
+// the modes alternate (off, capture, ..., off, capture, ...) so that a change in the machine's load hits them
+// alike; the summary gives each mode's median and range, and the cost against the median of `off` (or
+// `https-off`). With kernel.bpf_stats_enabled=1 each run also prints run count and mean time of the receiver's
+// BPF programs (bpftool), and the agent's CPU is split into the JS thread and the others (native threads).
+import { execFile, execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
-import type { HttpConfig } from '../src/receivers/http/config.ts'
 import { httpReceiverFactory } from '../src/receivers/http/factory.ts'
 import type { HttpRecord } from '../src/records.ts'
 import type { SelfCounter } from '../src/telemetry/self.ts'
 import { configOf, testHost, testSettings } from '../test/helpers/components.ts'
 import { createTestHost } from '../test/helpers/netns.ts'
-import { cpuSeconds } from '../test/helpers/proc.ts'
 import { startNginx } from '../test/helpers/nginx.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const connections = Number(process.argv[3] ?? 32)
+const MODES = ['off', 'capture', 'default', 'https-off', 'https'] as const
+type Mode = (typeof MODES)[number]
+const modes = (process.argv[4] ? process.argv[4].split(',') : [...MODES]) as Mode[]
+for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: one of ${MODES.join(',')}`)
+const rounds = Number(process.argv[5] ?? 1)
 const PORT = 18_080
 const TLS_PORT = 18_443
 const run = promisify(execFile)
@@ -26,51 +35,145 @@ async function wrk(url: string): Promise<{ requests: number; perSecond: number }
   return { requests: Number(/(\d+) requests in/.exec(stdout)![1]), perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)![1]) }
 }
 
+/** CPU seconds of this process's JS thread (the main thread) and of all its other threads. */
+function threadCpu(): { js: number; other: number } {
+  let js = 0
+  let other = 0
+  for (const tid of readdirSync('/proc/self/task')) {
+    let fields: string[]
+    try {
+      fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    } catch {
+      continue // the thread ended
+    }
+    const cpu = (Number(fields[11]) + Number(fields[12])) / 100
+    if (Number(tid) === process.pid) js += cpu
+    else other += cpu
+  }
+  return { js, other }
+}
+
+const bpfStatsEnabled = readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1'
+type ProgramStats = Map<number, { name: string; runs: number; ns: number }>
+
+function bpfPrograms(): ProgramStats {
+  const programs: ProgramStats = new Map()
+  const list = JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json'], { encoding: 'utf8' })) as Array<{
+    id: number; name?: string; run_cnt?: number; run_time_ns?: number
+  }>
+  for (const p of list) programs.set(p.id, { name: p.name ?? '?', runs: p.run_cnt ?? 0, ns: p.run_time_ns ?? 0 })
+  return programs
+}
+
 const host = createTestHost()
 const nginx = await startNginx({ host, port: PORT, tlsPort: TLS_PORT })
 const plain = `http://${host.ipv4}:${PORT}/ok`
 const tls = `https://${host.ipv4}:${TLS_PORT}/ok`
 
-async function withReceiver(section: Record<string, unknown>, url: string) {
+interface Measured {
+  perSecond: number
+  requests: number
+  records?: number
+  cpuPercent?: number
+  jsPercent?: number
+  drops?: string
+  programs?: string
+}
+
+async function withReceiver(section: Record<string, unknown>, url: string): Promise<Measured> {
   const settings = testSettings('http/bench')
   let records = 0
   const receiver = httpReceiverFactory.create(settings, configOf(httpReceiverFactory, { ports: [PORT], ...section }), {
     consume: (batch) => { records += (batch.records as HttpRecord[]).filter((r) => r.destination.address === host.ipv4).length },
   })
+  const before = bpfStatsEnabled ? bpfPrograms() : undefined
   await receiver.start(testHost)
-  const cpu = cpuSeconds('self')
+  // Ours: the programs loaded by start() (other processes may load theirs meanwhile, rarely).
+  const loaded = bpfStatsEnabled ? bpfPrograms() : undefined
+  const cpu = threadCpu()
   const result = await wrk(url)
-  const cpuPercent = ((cpuSeconds('self') - cpu) / seconds) * 100
+  const after = threadCpu()
+  const measured = bpfStatsEnabled ? bpfPrograms() : undefined
   await new Promise((resolve) => setTimeout(resolve, 1500))
   await receiver.shutdown()
   const dropped = settings.telemetry.get('netlens.records.dropped') as SelfCounter
   const drops = dropped.points().map((p) => `${p.attributes.reason}=${p.value}`).join(' ') || 'none'
-  return { ...result, records, cpuPercent, drops }
+  let programs: string | undefined
+  if (before && loaded && measured) {
+    const byName = new Map<string, { runs: number; ns: number }>()
+    for (const [id, start] of loaded) {
+      const end = measured.get(id)
+      if (before.has(id) || !end) continue
+      const sum = byName.get(start.name) ?? { runs: 0, ns: 0 }
+      sum.runs += end.runs - start.runs
+      sum.ns += end.ns - start.ns
+      byName.set(start.name, sum)
+    }
+    programs = [...byName].map(([name, s]) => {
+      const perRequest = (s.runs / result.requests).toFixed(2)
+      return `${name} ${perRequest}/req ${s.runs ? (s.ns / s.runs).toFixed(0) : 0} ns (${((s.ns / 1e9 / seconds) * 100).toFixed(1)}% cpu)`
+    }).join(', ')
+  }
+  return {
+    ...result, records, drops, programs,
+    cpuPercent: ((after.js + after.other - cpu.js - cpu.other) / seconds) * 100,
+    jsPercent: ((after.js - cpu.js) / seconds) * 100,
+  }
+}
+
+const LABELS: Record<Mode, string> = {
+  off: 'http  netlens off',
+  capture: 'http  netlens on (capture only)',
+  default: 'http  netlens on (default, +uprobes)',
+  'https-off': 'https netlens off',
+  https: 'https netlens on (uprobes; client+server records)',
+}
+
+function measure(mode: Mode): Promise<Measured> {
+  switch (mode) {
+    case 'off': return wrk(plain)
+    case 'capture': return withReceiver({ tls: { enabled: false } }, plain)
+    case 'default': return withReceiver({}, plain)
+    case 'https-off': return wrk(tls)
+    case 'https': return withReceiver({}, tls)
+  }
+}
+
+function line(label: string, r: Measured): string {
+  let text = `${label.padEnd(50)} ${r.perSecond.toFixed(0).padStart(7)} req/s  wrk ${String(r.requests).padStart(8)}`
+  if (r.records !== undefined) {
+    text += `  netlens ${String(r.records).padStart(8)} (${r.records - r.requests >= 0 ? '+' : ''}${r.records - r.requests})`
+    text += `  netlens cpu ${r.cpuPercent!.toFixed(0)}% (js ${r.jsPercent!.toFixed(0)}%)  drops: ${r.drops}`
+  }
+  if (r.programs) text += `\n${''.padEnd(52)}bpf: ${r.programs}`
+  return text
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
 try {
-  const rows: string[] = []
-  type Measured = { perSecond: number; requests: number; records?: number; cpuPercent?: number; drops?: string }
-  const line = (label: string, r: Measured) => {
-    let text = `${label.padEnd(38)} ${r.perSecond.toFixed(0).padStart(8)} req/s  wrk ${String(r.requests).padStart(8)}`
-    if (r.records !== undefined) {
-      text += `  netlens ${String(r.records).padStart(8)} (${r.records - r.requests >= 0 ? '+' : ''}${r.records - r.requests})`
-      text += `  netlens cpu ${r.cpuPercent!.toFixed(0)}%  drops: ${r.drops}`
-    }
-    rows.push(text)
-  }
-  const off = await wrk(plain)
-  line('http  netlens off', off)
-  const captureOnly = await withReceiver({ tls: { enabled: false } }, plain)
-  line('http  netlens on (capture only)', captureOnly)
-  const defaults = await withReceiver({}, plain)
-  line('http  netlens on (default, +uprobes)', defaults)
-  const tlsOff = await wrk(tls)
-  line('https netlens off', tlsOff)
-  const tlsOn = await withReceiver({}, tls)
-  line('https netlens on (uprobes; client+server records)', tlsOn)
   console.log(`wrk -t2 -c${connections} -d${seconds}s → nginx (1 worker) in a namespace, netlens in the root namespace`)
-  for (const row of rows) console.log(row)
+  const results = new Map<Mode, number[]>()
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of modes) {
+      const measured = await measure(mode)
+      console.log(line(LABELS[mode], measured))
+      results.set(mode, [...(results.get(mode) ?? []), measured.perSecond])
+    }
+  }
+  if (rounds > 1) {
+    console.log(`median of ${rounds} rounds [range]:`)
+    for (const [mode, values] of results) {
+      const baseline = results.get(mode === 'https' ? 'https-off' : 'off')
+      const cost = baseline && mode !== 'off' && mode !== 'https-off'
+        ? `  ${((median(values) / median(baseline) - 1) * 100).toFixed(1)} %` : ''
+      console.log(`${LABELS[mode].padEnd(50)} ${median(values).toFixed(0).padStart(7)} req/s [${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}]${cost}`)
+    }
+  }
 } finally {
   await nginx.stop()
   host.destroy()
