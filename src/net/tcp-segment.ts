@@ -17,6 +17,12 @@ const MAX_IPV6_EXTENSIONS = 8
 const PROTO_TCP = 6
 const PROTO_UDP = 17
 
+// Byte arithmetic instead of Buffer.readUInt16BE/readUInt32BE, which TurboFan did not inline here (their bounds
+// checks): callers check the bounds.
+const u16 = (d: Buffer, o: number) => ((d[o] as number) << 8) | (d[o + 1] as number)
+const u32 = (d: Buffer, o: number) =>
+  (((d[o] as number) << 24) | ((d[o + 1] as number) << 16) | ((d[o + 2] as number) << 8) | (d[o + 3] as number)) >>> 0
+
 export class TcpSegment {
   family: 4 | 6 = 4
   /** Source and destination addresses as big-endian 32-bit words (IPv4: word 0, the others 0). */
@@ -64,7 +70,7 @@ export function decodeTcpSegment(
   for (let tags = 0; ethertype === ETHERTYPE_VLAN || ethertype === ETHERTYPE_QINQ; tags++) {
     if (tags === MAX_VLAN_TAGS) return 'vlan_too_deep'
     if (offset + 4 > end) return 'truncated_packet'
-    ethertype = data.readUInt16BE(offset + 2)
+    ethertype = u16(data, offset + 2)
     offset += 4
   }
   // The packet's end by its own length fields, then checked against what was captured and what was on the wire.
@@ -76,34 +82,34 @@ export function decodeTcpSegment(
     const versionIhl = data[offset] as number
     if (versionIhl >> 4 !== 4) return 'bad_ip_header'
     const headerLength = (versionIhl & 0x0f) * 4
-    const totalLength = data.readUInt16BE(offset + 2)
+    const totalLength = u16(data, offset + 2)
     if (headerLength < 20 || totalLength < headerLength) return 'bad_ip_header'
     ipEnd = offset + totalLength
     if (ipEnd > wireEnd || offset + headerLength > end) return 'truncated_packet'
-    if ((data.readUInt16BE(offset + 6) & 0x3fff) !== 0) return 'ip_fragment'
+    if ((u16(data, offset + 6) & 0x3fff) !== 0) return 'ip_fragment'
     protocol = data[offset + 9] as number
     out.family = 4
     out.addressOffset = offset + 12
-    out.source0 = data.readUInt32BE(offset + 12)
-    out.destination0 = data.readUInt32BE(offset + 16)
+    out.source0 = u32(data, offset + 12)
+    out.destination0 = u32(data, offset + 16)
     out.source1 = out.source2 = out.source3 = 0
     out.destination1 = out.destination2 = out.destination3 = 0
     offset += headerLength
   } else if (ethertype === ETHERTYPE_IPV6) {
     if (offset + 40 > end) return 'truncated_packet'
     if ((data[offset] as number) >> 4 !== 6) return 'bad_ip_header'
-    ipEnd = offset + 40 + data.readUInt16BE(offset + 4)
+    ipEnd = offset + 40 + u16(data, offset + 4)
     if (ipEnd > wireEnd) return 'truncated_packet'
     out.family = 6
     out.addressOffset = offset + 8
-    out.source0 = data.readUInt32BE(offset + 8)
-    out.source1 = data.readUInt32BE(offset + 12)
-    out.source2 = data.readUInt32BE(offset + 16)
-    out.source3 = data.readUInt32BE(offset + 20)
-    out.destination0 = data.readUInt32BE(offset + 24)
-    out.destination1 = data.readUInt32BE(offset + 28)
-    out.destination2 = data.readUInt32BE(offset + 32)
-    out.destination3 = data.readUInt32BE(offset + 36)
+    out.source0 = u32(data, offset + 8)
+    out.source1 = u32(data, offset + 12)
+    out.source2 = u32(data, offset + 16)
+    out.source3 = u32(data, offset + 20)
+    out.destination0 = u32(data, offset + 24)
+    out.destination1 = u32(data, offset + 28)
+    out.destination2 = u32(data, offset + 32)
+    out.destination3 = u32(data, offset + 36)
     protocol = data[offset + 6] as number
     offset += 40
     // Extension headers, as decodePacket walks them; they must have been captured whole.
@@ -112,7 +118,7 @@ export function decodeTcpSegment(
       if (i === MAX_IPV6_EXTENSIONS) return 'ipv6_extensions'
       if (protocol === 44) {
         if (offset + 8 > limit) return 'truncated_packet'
-        if ((data.readUInt16BE(offset + 2) & 0xfff9) !== 0) return 'ip_fragment'
+        if ((u16(data, offset + 2) & 0xfff9) !== 0) return 'ip_fragment'
         protocol = data[offset] as number
         offset += 8
       } else if (protocol === 0 || protocol === 43 || protocol === 60 || protocol === 51) {
@@ -136,10 +142,10 @@ export function decodeTcpSegment(
   const headerLength = ((data[offset + 12] as number) >> 4) * 4
   if (headerLength < 20 || offset + headerLength > ipEnd) return 'bad_tcp_header'
   if (offset + headerLength > end) return 'truncated_packet'
-  out.sourcePort = data.readUInt16BE(offset)
-  out.destinationPort = data.readUInt16BE(offset + 2)
-  out.seq = data.readUInt32BE(offset + 4)
-  out.ack = data.readUInt32BE(offset + 8)
+  out.sourcePort = u16(data, offset)
+  out.destinationPort = u16(data, offset + 2)
+  out.seq = u32(data, offset + 4)
+  out.ack = u32(data, offset + 8)
   out.flags = data[offset + 13] as number
   out.payloadStart = offset + headerLength
   // Ethernet padding beyond the IP packet is not payload; bytes of it beyond the capture are missing.

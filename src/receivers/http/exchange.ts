@@ -42,7 +42,14 @@ export class HttpExchange {
   peers: ExchangePeers
   /** When the connection last carried anything (ns, the tracker's clock). */
   lastSeenNs = 0
-  private pending: RequestLine[] = []
+  /**
+   * Requests awaiting their responses: `pending[head, tail)`, oldest first. Emptied by moving the indexes back to
+   * 0, never shifted or truncated: Array.shift() on every response re-sized the array's storage, and the next push
+   * grew it again.
+   */
+  private readonly pending: Array<RequestLine | undefined> = []
+  private head = 0
+  private tail = 0
   private readonly options: ExchangeOptions
   private readonly sink: ExchangeSink
 
@@ -61,12 +68,13 @@ export class HttpExchange {
   }
 
   get pendingRequests(): number {
-    return this.pending.length
+    return this.tail - this.head
   }
 
   /** Marks requests older than `cutoffNs` as unanswered (counted once each). */
   expire(cutoffNs: number): void {
-    for (const request of this.pending) {
+    for (let i = this.head; i < this.tail; i++) {
+      const request = this.pending[i] as RequestLine
       if (request.expired || request.startNs >= cutoffNs) continue
       request.expired = true
       this.sink.dropped('request_timeout')
@@ -75,23 +83,27 @@ export class HttpExchange {
 
   /** The connection ended: requests still waiting will never be answered. */
   close(reason: 'unanswered_at_close' | 'connection_evicted' | 'shutdown_pending' = 'unanswered_at_close'): void {
-    const waiting = this.pending.filter((request) => !request.expired).length
+    let waiting = 0
+    for (let i = this.head; i < this.tail; i++) {
+      if (!(this.pending[i] as RequestLine).expired) waiting++
+      this.pending[i] = undefined
+    }
     if (waiting > 0) this.sink.dropped(reason, waiting)
-    this.pending = []
+    this.head = this.tail = 0
   }
 
   private onRequest(request: RequestLine): void {
-    if (this.pending.length >= this.options.maxPending) {
+    if (this.pendingRequests >= this.options.maxPending) {
       this.sink.dropped('pending_full', 1)
       this.close('connection_evicted')
       this.stop()
       return
     }
-    this.pending.push(request)
+    this.pending[this.tail++] = request
   }
 
   private onResponse(status: number, firstByteNs: number): string {
-    const request = this.pending[0]
+    const request = this.head < this.tail ? this.pending[this.head] : undefined
     // Interim responses (100 Continue, 103 Early Hints) precede the final one; 101 ends HTTP on the connection.
     if (status < 200 && status !== 101) return request?.method ?? ''
     if (!request) {
@@ -99,9 +111,10 @@ export class HttpExchange {
       this.sink.dropped('response_without_request')
       return ''
     }
-    this.pending.shift()
+    this.pending[this.head++] = undefined
+    if (this.head === this.tail) this.head = this.tail = 0
     // An upgrade or CONNECT request is the last one parsed before its answer: refused, the connection stays HTTP.
-    if (this.pending.length === 0 && status !== 101) this.requests.resume()
+    if (this.pendingRequests === 0 && status !== 101) this.requests.resume()
     if (request.expired) return request.method
     const peers = this.peers
     const duration = firstByteNs > request.startNs ? (firstByteNs - request.startNs) / 1e9 : 0

@@ -47,6 +47,10 @@ interface Connection extends TupleEntry {
 }
 
 const TWO_TO_32 = 4294967296
+/** Little-endian fields of a frame header, by byte arithmetic (inlined, unlike Buffer.readUInt32LE). */
+const u16le = (d: Buffer, o: number) => (d[o] as number) | ((d[o + 1] as number) << 8)
+const u32le = (d: Buffer, o: number) =>
+  ((d[o] as number) | ((d[o + 1] as number) << 8) | ((d[o + 2] as number) << 16) | ((d[o + 3] as number) << 24)) >>> 0
 
 export class PacketTracker {
   private readonly options: PacketTrackerOptions
@@ -73,12 +77,13 @@ export class PacketTracker {
     const data = batch.data
     let offset = 0
     for (let i = 0; i < batch.count && offset + FRAME_HEADER_SIZE <= data.length; i++) {
-      const caplen = data.readUInt32LE(offset + 12)
+      const caplen = u32le(data, offset + 12)
       const start = offset + FRAME_HEADER_SIZE
+      if (start + caplen > data.length) break
       try {
         this.handle(
-          data, start, start + caplen, data.readUInt32LE(offset + 16), data.readUInt16LE(offset + 20), data[offset + 22] as number,
-          data.readUInt32LE(offset + 4) * TWO_TO_32 + data.readUInt32LE(offset),
+          data, start, start + caplen, u32le(data, offset + 16), u16le(data, offset + 20), data[offset + 22] as number,
+          u32le(data, offset + 4) * TWO_TO_32 + u32le(data, offset),
         )
       } catch (error) {
         onError(error)
