@@ -151,7 +151,8 @@ int BPF_KRETPROBE(http_tls_return, int ret)
 
 	__u64 length = 0;
 	if (saved.size_out) {
-		if (ret != 1 || bpf_probe_read_user(&length, sizeof(length), (void *)saved.size_out))
+		/* SSL_read_ex/SSL_write_ex return 1, ssl_read_internal/ssl_write_internal a positive value, on success. */
+		if (ret <= 0 || bpf_probe_read_user(&length, sizeof(length), (void *)saved.size_out))
 			return 0;
 	} else if (ret > 0) {
 		length = ret;

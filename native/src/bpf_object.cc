@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -196,7 +197,19 @@ Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
   if (!info[1].IsObject()) throw argumentError(env, "attachUprobe", "target must be an object");
   Napi::Object target = info[1].As<Napi::Object>();
   std::string binaryPath = stringArgument(target.Get("binaryPath"), "attachUprobe", "binaryPath");
-  std::string functionName = stringArgument(target.Get("functionName"), "attachUprobe", "functionName");
+  // A function by name, or an instruction by its file offset (code without a symbol of its own).
+  Napi::Value offsetValue = target.Get("offset");
+  bool byOffset = !offsetValue.IsUndefined() && !offsetValue.IsNull();
+  size_t offset = 0;
+  std::string functionName;
+  if (byOffset) {
+    if (!offsetValue.IsNumber() || offsetValue.As<Napi::Number>().DoubleValue() < 0) {
+      throw argumentError(env, "attachUprobe", "offset must be a non-negative number");
+    }
+    offset = static_cast<size_t>(offsetValue.As<Napi::Number>().Int64Value());
+  } else {
+    functionName = stringArgument(target.Get("functionName"), "attachUprobe", "functionName");
+  }
   int pid = -1;
   Napi::Value pidValue = target.Get("pid");
   if (!pidValue.IsUndefined() && !pidValue.IsNull()) {
@@ -204,12 +217,15 @@ Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
     pid = pidValue.As<Napi::Number>().Int32Value();
   }
   LIBBPF_OPTS(bpf_uprobe_opts, opts);
-  opts.func_name = functionName.c_str();
+  if (!byOffset) opts.func_name = functionName.c_str();
   opts.retprobe = target.Get("retprobe").ToBoolean().Value();
   LibbpfLogCapture log;
-  bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binaryPath.c_str(), 0, &opts);
+  bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid, binaryPath.c_str(), offset, &opts);
+  char hex[24];
+  std::snprintf(hex, sizeof(hex), "0x%zx", offset);
+  std::string where = byOffset ? std::string(hex) : functionName;
   uint32_t id = keepLink(env, link, std::string("bpf_program__attach_uprobe_opts(") + bpf_program__name(prog) + ", " +
-                                        binaryPath + ":" + functionName + ")", log.text());
+                                        binaryPath + ":" + where + ")", log.text());
   return Napi::Number::New(env, id);
 }
 

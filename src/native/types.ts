@@ -23,7 +23,10 @@ export interface ProgramInfo {
 
 export interface UprobeTarget {
   binaryPath: string
-  functionName: string
+  /** The function to probe at its entry, by symbol... */
+  functionName?: string
+  /** ...or the instruction at this file offset (code without a symbol of its own). */
+  offset?: number
   /** -1 (default) for every process. */
   pid?: number
   retprobe?: boolean

@@ -4,19 +4,41 @@
 // as counter deltas.
 import { recordsOf } from '../../native/frames.ts'
 import { bpfObjectPath, loadNative, type BpfObject, type RingReader } from '../../native/index.ts'
+import { probeTargetsOf, type ProbeTargets } from './libssl-probes.ts'
 import { decodeTlsEvent, TLS_KERNEL_COUNTERS, type TlsEvent } from './tls-event.ts'
 
-const UPROBES: Array<{ program: string; functionName: string; retprobe: boolean }> = [
-  { program: 'http_tls_write_enter', functionName: 'SSL_write', retprobe: false },
-  { program: 'http_tls_return', functionName: 'SSL_write', retprobe: true },
-  { program: 'http_tls_write_ex_enter', functionName: 'SSL_write_ex', retprobe: false },
-  { program: 'http_tls_return', functionName: 'SSL_write_ex', retprobe: true },
-  { program: 'http_tls_read_enter', functionName: 'SSL_read', retprobe: false },
-  { program: 'http_tls_return', functionName: 'SSL_read', retprobe: true },
-  { program: 'http_tls_read_ex_enter', functionName: 'SSL_read_ex', retprobe: false },
-  { program: 'http_tls_return', functionName: 'SSL_read_ex', retprobe: true },
-  { program: 'http_tls_free', functionName: 'SSL_free', retprobe: false },
-]
+interface Uprobe {
+  program: string
+  /** By symbol, or by file offset. */
+  functionName?: string
+  offset?: number
+  retprobe: boolean
+}
+
+/** The probes for the targets libssl-probes.ts found (SSL_free always by name: once per connection). */
+function uprobesFor(targets: ProbeTargets): Uprobe[] {
+  const free: Uprobe = { program: 'http_tls_free', functionName: 'SSL_free', retprobe: false }
+  if (targets.kind === 'internal') {
+    return [
+      { program: 'http_tls_write_ex_enter', offset: targets.write, retprobe: false },
+      { program: 'http_tls_return', offset: targets.write, retprobe: true },
+      { program: 'http_tls_read_ex_enter', offset: targets.read, retprobe: false },
+      { program: 'http_tls_return', offset: targets.read, retprobe: true },
+      free,
+    ]
+  }
+  return [
+    { program: 'http_tls_write_enter', functionName: 'SSL_write', retprobe: false },
+    { program: 'http_tls_return', functionName: 'SSL_write', retprobe: true },
+    { program: 'http_tls_write_ex_enter', functionName: 'SSL_write_ex', retprobe: false },
+    { program: 'http_tls_return', functionName: 'SSL_write_ex', retprobe: true },
+    { program: 'http_tls_read_enter', functionName: 'SSL_read', retprobe: false },
+    { program: 'http_tls_return', functionName: 'SSL_read', retprobe: true },
+    { program: 'http_tls_read_ex_enter', functionName: 'SSL_read_ex', retprobe: false },
+    { program: 'http_tls_return', functionName: 'SSL_read_ex', retprobe: true },
+    free,
+  ]
+}
 /** Socket I/O inside an SSL call names the connection's socket (tp_btf: no program on other syscalls). */
 const TRACEPOINTS = ['http_tls_sock_send', 'http_tls_sock_recv']
 
@@ -26,6 +48,8 @@ export class TlsSource {
   private readonly kernelTotals = TLS_KERNEL_COUNTERS.map(() => 0)
   private readonly reported = TLS_KERNEL_COUNTERS.map(() => 0)
   private closed = false
+  /** Where the read/write probes went (logged by the receiver). */
+  targets: ProbeTargets = { kind: 'exported' }
   /** Ring records that were not http_tls_events, not yet reported. */
   private malformed = 0
   /** RingReader losses (JS not keeping up, or still in the ring at close): total, and how many were reported. */
@@ -37,11 +61,16 @@ export class TlsSource {
   }
 
   /** Loads and attaches everything, or throws with nothing left attached. */
-  static open(libsslPath: string, onEvent: (event: TlsEvent) => void, afterBatch: () => void): TlsSource {
+  static open(
+    libsslPath: string, onEvent: (event: TlsEvent) => void, afterBatch: () => void,
+    /** Where to probe; found in libsslPath by default (tests and benches choose). */
+    targets?: ProbeTargets,
+  ): TlsSource {
     const source = new TlsSource(new (loadNative().BpfObject)(bpfObjectPath('http_tls')))
     try {
-      for (const { program, functionName, retprobe } of UPROBES) {
-        source.object.attachUprobe(program, { binaryPath: libsslPath, functionName, retprobe, pid: -1 })
+      source.targets = targets ?? probeTargetsOf(libsslPath)
+      for (const { program, functionName, offset, retprobe } of uprobesFor(source.targets)) {
+        source.object.attachUprobe(program, { binaryPath: libsslPath, functionName, offset, retprobe, pid: -1 })
       }
       for (const program of TRACEPOINTS) source.object.attach(program)
       source.reader = new (loadNative().RingReader)(
@@ -61,6 +90,11 @@ export class TlsSource {
       throw error
     }
     return source
+  }
+
+  /** The kernel ids of the loaded programs (for benches reading their run statistics). */
+  programIds(): number[] {
+    return this.object.programs().map((program) => program.id)
   }
 
   /** Losses since the previous call, by `netlens.records.dropped` reason; non-zero ones only. Works after close(). */
