@@ -3,18 +3,13 @@
 // made that visit allocate a key string and garbage per entry per interval. Open addressing with linear probing
 // and backward-shift deletion, so there are no tombstones to clean.
 import { KEY_SIZE } from './layout.ts'
+import { hashWords } from './words.ts'
 
 const KEY_WORDS = KEY_SIZE / 4
 /** Columns of the per-slot state, in one Float64Array row per slot (AWAITING_SINCE: 0 when not waiting). */
 export const Field = { BYTES_SENT: 0, BYTES_RECEIVED: 1, TOTAL_RETRANS: 2, CHANGED_AT: 3, ESTABLISHED: 4, AWAITING_SINCE: 5 } as const
 const FIELDS = 6
 const MIN_CAPACITY = 1024
-
-/** The 32-bit words of a dump buffer (keys or values), read in place when aligned. */
-export function wordsOf(buffer: Buffer): Uint32Array {
-  const source = buffer.byteOffset % 4 === 0 ? buffer : Buffer.from(buffer)
-  return new Uint32Array(source.buffer, source.byteOffset, source.length >>> 2)
-}
 
 export class EntryTable {
   private capacity = 0
@@ -100,10 +95,5 @@ export class EntryTable {
 }
 
 function hash(words: Uint32Array, at: number): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < KEY_WORDS; i++) {
-    h = Math.imul(h ^ words[at + i]!, 0x9e3779b1)
-    h ^= h >>> 15
-  }
-  return h >>> 0
+  return hashWords(words, at, KEY_WORDS)
 }

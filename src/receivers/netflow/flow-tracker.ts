@@ -4,16 +4,17 @@
 // client ports, aggregates entries that become the same flow, and says which entries to delete (closed or idle).
 // Entries that did not change since the last harvest are skipped without being decoded. A harvest visits every
 // entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), sockets are
-// known by their identity as a number (cookie, or the id classic hooks assign: below 2^53 either way) and records
-// aggregate under numeric keys (FlowAggregation): no per-entry strings.
+// known by their identity as a number (cookie, or the id classic hooks assign: below 2^53 either way), owners are
+// decoded only for changed entries (SocketOwners), and an entry finds its record by an identity of numbers read
+// from its raw fields (FlowIdentity, FlowAggregation): no per-entry strings or objects, a record per flow.
 import type { MapEntries } from '../../native/types.ts'
-import type { Direction, FlowRecord } from '../../records.ts'
-import { EntryTable, Field, wordsOf } from './entry-table.ts'
+import type { FlowRecord } from '../../records.ts'
+import { EntryTable, Field } from './entry-table.ts'
 import { FlowAggregation } from './flow-aggregation.ts'
-import {
-  AddressFormatter, decodeOwner, FlowDirection, FlowState, IPPROTO_TCP, KEY_SIZE, OWNER_SIZE, readCounter, Stats,
-  STATS_SIZE, type Owner,
-} from './layout.ts'
+import { FlowIdentity, type DumpView } from './flow-identity.ts'
+import { FlowState, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE } from './layout.ts'
+import { SocketOwners } from './socket-owners.ts'
+import { wordsOf } from './words.ts'
 
 export interface TrackerOptions {
   /** Entries with no change for this long are deleted (UDP peers, TCP connections whose close was missed). */
@@ -31,11 +32,6 @@ export interface HarvestResult {
   staleOwners: Buffer[]
 }
 
-interface SocketOwner {
-  owner: Owner
-  key: Buffer
-}
-
 export class FlowTracker {
   /**
    * Last counters seen per entry. Accepted TCP sockets get their owner when the process first reads, writes or
@@ -45,11 +41,13 @@ export class FlowTracker {
   private readonly entries = new EntryTable()
   /** Owners with no flow entry, by socket cookie, since when (ms): deleted after the idle timeout. */
   private readonly ownerless = new Map<number, number>()
-  private readonly addresses = new AddressFormatter()
+  private readonly identity: FlowIdentity
+  private readonly aggregation = new FlowAggregation()
   private readonly options: TrackerOptions
 
   constructor(options: TrackerOptions) {
     this.options = options
+    this.identity = new FlowIdentity(options.collapsePort)
   }
 
   get trackedEntries(): number {
@@ -57,22 +55,21 @@ export class FlowTracker {
   }
 
   /** `final`: the last harvest before the maps go away, so nothing waits for a later one. */
-  harvest(flows: MapEntries, owners: MapEntries, now: number, final = false): HarvestResult {
-    const ownerByCookie = new Map<number, SocketOwner>()
-    for (let i = 0; i < owners.count; i++) {
-      ownerByCookie.set(readCounter(owners.keys, i * 8), {
-        owner: decodeOwner(owners.values, i * OWNER_SIZE), key: owners.keys.subarray(i * 8, i * 8 + 8),
-      })
-    }
-
-    const aggregation = new FlowAggregation()
+  harvest(flows: MapEntries, ownerDump: MapEntries, now: number, final = false): HarvestResult {
+    const owners = new SocketOwners(ownerDump)
     const staleFlows: Buffer[] = []
     const staleOwners: Buffer[] = []
-    const cookiesWithFlows = new Set<number>()
+    this.visit(flows, owners, now, final, staleFlows, staleOwners)
+    this.expireOwnerless(owners, now, staleOwners)
+    return { records: this.aggregation.take(), staleFlows, staleOwners }
+  }
+
+  /** Every flow entry: its deltas into its record, and whether it goes. */
+  private visit(flows: MapEntries, owners: SocketOwners, now: number, final: boolean, staleFlows: Buffer[], staleOwners: Buffer[]): void {
     const { keys, values } = flows
     // Every field read in this loop is a 32-bit word (offsets multiple of 4; bpf/netflow.h): typed-array reads.
-    const keyWords = wordsOf(keys)
-    const valueWords = wordsOf(values)
+    const dump: DumpView = { keys, values, keyWords: wordsOf(keys), valueWords: wordsOf(values) }
+    const { keyWords, valueWords } = dump
     const table = this.entries
 
     for (let i = 0; i < flows.count; i++) {
@@ -99,10 +96,10 @@ export class FlowTracker {
       const retransmits = Math.max(0, totalRetrans - table.get(slot, Field.TOTAL_RETRANS))
       const newlyEstablished = established && !table.get(slot, Field.ESTABLISHED)
       const changed = sent > 0 || received > 0 || retransmits > 0 || newlyEstablished || closed
-      const socket = ownerByCookie.get(cookie)
+      const owner = owners.indexOf(cookie)
       const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
 
-      if (changed && !socket && !closed && !final && tcp) {
+      if (changed && owner < 0 && !closed && !final && tcp) {
         const since = table.get(slot, Field.AWAITING_SINCE) || now
         if (now - since < this.options.ownerGraceMs) {
           table.set(slot, Field.AWAITING_SINCE, since)
@@ -111,89 +108,64 @@ export class FlowTracker {
       }
       table.set(slot, Field.AWAITING_SINCE, 0)
       if (changed) {
-        this.add(aggregation, flows, i, socket?.owner, sent, received, retransmits, newlyEstablished, closed)
+        const flow = this.flowOf(dump, i, owners, owner)
+        const record = this.aggregation.record(flow)
+        record.bytesSent += sent
+        record.bytesReceived += received
+        record.retransmits += retransmits
+        if (newlyEstablished) record.established++
+        if (closed) record.closed++
+        const srttUs = valueWords[vw + Stats.SRTT_US / 4]!
+        if (tcp && srttUs > 0) this.aggregation.addRtt(flow, srttUs, valueWords[vw + Stats.RTTVAR_US / 4]!)
         table.set(slot, Field.CHANGED_AT, now)
       }
       if (closed || now - table.get(slot, Field.CHANGED_AT) >= this.options.idleTimeoutMs) {
         table.delete(slot)
         staleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
-        if (closed && tcp && socket) {
-          staleOwners.push(socket.key)
-          ownerByCookie.delete(cookie)
+        if (closed && tcp && owner >= 0) {
+          staleOwners.push(owners.key(owner))
+          owners.forget(owner)
         }
         continue
       }
-      cookiesWithFlows.add(cookie)
+      if (owner >= 0) owners.markWithFlows(owner)
       table.set(slot, Field.BYTES_SENT, bytesSent)
       table.set(slot, Field.BYTES_RECEIVED, bytesReceived)
       table.set(slot, Field.TOTAL_RETRANS, totalRetrans)
       if (established) table.set(slot, Field.ESTABLISHED, 1)
     }
-    this.expireOwnerless(ownerByCookie, cookiesWithFlows, now, staleOwners)
-
-    return { records: aggregation.records(), staleFlows, staleOwners }
   }
 
-  private expireOwnerless(owners: Map<number, SocketOwner>, withFlows: Set<number>, now: number, stale: Buffer[]): void {
-    for (const cookie of this.ownerless.keys()) if (!owners.has(cookie) || withFlows.has(cookie)) this.ownerless.delete(cookie)
-    for (const [cookie, { key }] of owners) {
-      if (withFlows.has(cookie)) continue
+  /** The aggregation's index of entry `index`'s flow, whose record is made when this is the flow's first entry. */
+  private flowOf(dump: DumpView, index: number, owners: SocketOwners, owner: number): number {
+    const known = owner >= 0 ? owners.owner(owner) : undefined
+    const identity = this.identity
+    identity.read(dump, index, known, owner >= 0 ? owners.commId(owner) : 0)
+    const found = this.aggregation.find(identity.words, 0)
+    return found >= 0 ? found : this.aggregation.add(identity.words, 0, identity.record(known?.comm ?? ''))
+  }
+
+  /** Owners left without flow entries go after the idle timeout (a UDP socket between bursts keeps its owner). */
+  private expireOwnerless(owners: SocketOwners, now: number, stale: Buffer[]): void {
+    for (const cookie of this.ownerless.keys()) {
+      const owner = owners.indexOf(cookie)
+      if (owner < 0 || owners.hasFlows(owner)) this.ownerless.delete(cookie)
+    }
+    for (let owner = 0; owner < owners.count; owner++) {
+      if (owners.hasFlows(owner) || owners.isForgotten(owner)) continue
+      const cookie = owners.identity(owner)
       const since = this.ownerless.get(cookie) ?? now
       if (now - since >= this.options.idleTimeoutMs) {
-        stale.push(key)
+        stale.push(owners.key(owner))
         this.ownerless.delete(cookie)
       } else {
         this.ownerless.set(cookie, since)
       }
     }
   }
-
-  private add(
-    aggregation: FlowAggregation, flows: MapEntries, index: number, owner: Owner | undefined,
-    sent: number, received: number, retransmits: number, newlyEstablished: boolean, closed: boolean,
-  ): void {
-    const ko = index * KEY_SIZE
-    const vo = index * STATS_SIZE
-    const { keys, values } = flows
-    const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
-    const direction = directionOf(tcp, values[vo + Stats.DIRECTION]!, owner)
-    const { family, localAddress, remoteAddress } = this.addresses.endpoints(keys, ko, values, vo)
-    const local = { address: localAddress, port: values.readUInt16LE(vo + Stats.LOCAL_PORT) }
-    const remote = { address: remoteAddress, port: keys.readUInt16LE(ko + 24) }
-    const source = direction === 'incoming' ? remote : local
-    const destination = direction === 'incoming' ? local : remote
-    // The client's port is ephemeral by the kernel's own account of who connected; with no such account, only a
-    // port inside the local ephemeral range is collapsed.
-    if (this.options.collapsePort(source.port)) source.port = 0
-    else if (direction === 'unknown' && this.options.collapsePort(destination.port)) destination.port = 0
-
-    const record = aggregation.recordOf({
-      kind: 'flow', transport: tcp ? 'tcp' : 'udp', family, direction, source, destination,
-      netns: owner?.netns ?? 0, pid: owner?.pid ?? 0, comm: owner?.comm ?? '',
-      bytesSent: 0, bytesReceived: 0, established: 0, closed: 0, retransmits: 0, attributes: {},
-    })
-    record.bytesSent += sent
-    record.bytesReceived += received
-    record.retransmits += retransmits
-    if (newlyEstablished) record.established++
-    if (closed) record.closed++
-    const srttUs = values.readUInt32LE(vo + Stats.SRTT_US)
-    if (tcp && srttUs > 0) aggregation.addRtt(record, srttUs, values.readUInt32LE(vo + Stats.RTTVAR_US))
-  }
 }
 
 /** A u64 counter at word `index` as a Number (exact below 2^53: years of traffic on one flow). */
 function counterAt(words: Uint32Array, index: number): number {
   return words[index]! + words[index + 1]! * 0x1_0000_0000
-}
-
-/** Direction from kernel facts only: the TCP handshake the kernel saw, or a UDP port chosen by bind(). */
-function directionOf(tcp: boolean, kernelDirection: number, owner: Owner | undefined): Direction {
-  if (tcp) {
-    if (kernelDirection === FlowDirection.OUTGOING) return 'outgoing'
-    if (kernelDirection === FlowDirection.INCOMING) return 'incoming'
-    return 'unknown'
-  }
-  if (!owner) return 'unknown'
-  return owner.udpBound ? 'incoming' : 'outgoing'
 }

@@ -1,14 +1,13 @@
 // Decoding of the netflow BPF maps; offsets mirror bpf/netflow.h (checked against both objects' BTF in tests).
 // Harvests read 100k entries at a time, so fields are read in place from the dump buffers and addresses are
 // formatted once per distinct address.
-import { ipv4ToString, ipv6ToString, isIpv4Mapped } from '../../net/address.ts'
+import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
 import type { Family } from '../../records.ts'
 
 export const KEY_SIZE = 32
 export const STATS_SIZE = 56
 export const OWNER_SIZE = 32
 
-const AF_INET = 2
 export const IPPROTO_TCP = 6
 export const IPPROTO_UDP = 17
 
@@ -33,44 +32,45 @@ export function readCounter(buffer: Buffer, offset: number): number {
   return buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * 0x1_0000_0000
 }
 
-/** The endpoints of an entry, in the family its traffic really uses. */
-export interface Endpoints {
-  family: Family
-  localAddress: string
-  remoteAddress: string
-}
-
-/** Formats addresses once per distinct 16-byte value; bounded, since harvests see a bounded set of hosts. */
+/** Formats addresses once per distinct value; bounded, since harvests see a bounded set of hosts. */
 export class AddressFormatter {
-  private readonly cache = new Map<number | string, string>()
+  private readonly ipv4 = new Map<number, string>()
+  private readonly ipv6 = new Map<string, string>()
   private readonly limit: number
+  /** The address being formatted, as words and as bytes. */
+  private readonly scratch = Buffer.alloc(16)
+  private readonly scratchWords = new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, 4)
 
   constructor(limit = 65_536) {
     this.limit = limit
   }
 
-  /** IPv4-mapped IPv6 peers of dual-stack sockets are reported as IPv4. */
-  endpoints(keys: Buffer, keyOffset: number, values: Buffer, valueOffset: number): Endpoints {
-    const remote = keyOffset + 8
-    const local = valueOffset + Stats.LOCAL_ADDR
-    if (values[valueOffset + Stats.FAMILY] === AF_INET) {
-      return { family: 'ipv4', localAddress: this.format(values, local, 4), remoteAddress: this.format(keys, remote, 4) }
-    }
-    const localIsV4 = isIpv4Mapped(values, local) || values.subarray(local, local + 16).every((b) => b === 0)
-    if (isIpv4Mapped(keys, remote) && localIsV4) {
-      return { family: 'ipv4', localAddress: this.format(values, local + 12, 4), remoteAddress: this.format(keys, remote + 12, 4) }
-    }
-    return { family: 'ipv6', localAddress: this.format(values, local, 16), remoteAddress: this.format(keys, remote, 16) }
+  /** The text of an address held as its raw words at `words[at..]` (IPv4: the first word). */
+  format(words: Uint32Array, at: number, family: Family): string {
+    return family === 'ipv4' ? this.formatIpv4(words[at]!) : this.formatIpv6(words, at)
   }
 
-  /** IPv4 addresses are cached by their value, IPv6 ones by their bytes. */
-  private format(buffer: Buffer, offset: number, length: 4 | 16): string {
-    const raw = length === 4 ? buffer.readUInt32BE(offset) : buffer.toString('latin1', offset, offset + length)
-    let text = this.cache.get(raw)
+  /** Cached by the word as a signed 32-bit number: a small integer in Node's V8 (no pointer compression), hashed without allocating. */
+  private formatIpv4(word: number): string {
+    let text = this.ipv4.get(word | 0)
     if (text === undefined) {
-      text = length === 4 ? ipv4ToString(buffer, offset) : ipv6ToString(buffer, offset)
-      if (this.cache.size >= this.limit) this.cache.clear()
-      this.cache.set(raw, text)
+      this.scratchWords[0] = word
+      text = ipv4ToString(this.scratch)
+      if (this.ipv4.size >= this.limit) this.ipv4.clear()
+      this.ipv4.set(word | 0, text)
+    }
+    return text
+  }
+
+  /** Cached by the address's bytes. */
+  private formatIpv6(words: Uint32Array, at: number): string {
+    for (let i = 0; i < 4; i++) this.scratchWords[i] = words[at + i]!
+    const raw = this.scratch.toString('latin1')
+    let text = this.ipv6.get(raw)
+    if (text === undefined) {
+      text = ipv6ToString(this.scratch)
+      if (this.ipv6.size >= this.limit) this.ipv6.clear()
+      this.ipv6.set(raw, text)
     }
     return text
   }

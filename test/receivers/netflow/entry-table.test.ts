@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { EntryTable, Field, wordsOf } from '../../../src/receivers/netflow/entry-table.ts'
+import { EntryTable, Field } from '../../../src/receivers/netflow/entry-table.ts'
+import { wordsOf } from '../../../src/receivers/netflow/words.ts'
 
 /** A key of 8 words whose words come from a small alphabet, so probe chains form and deletions move entries. */
 function randomKey(random: () => number): Uint32Array {

@@ -1,0 +1,18 @@
+// Dump buffers read as 32-bit words, and the hash of a run of words: the tables of a harvest (EntryTable,
+// FlowAggregation) key on raw words instead of strings.
+
+/** The 32-bit words of a dump buffer (keys or values), read in place when aligned. */
+export function wordsOf(buffer: Buffer): Uint32Array {
+  const source = buffer.byteOffset % 4 === 0 ? buffer : Buffer.from(buffer)
+  return new Uint32Array(source.buffer, source.byteOffset, source.length >>> 2)
+}
+
+/** A 32-bit hash of `words[at..at+count]`. */
+export function hashWords(words: Uint32Array, at: number, count: number): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < count; i++) {
+    h = Math.imul(h ^ words[at + i]!, 0x9e3779b1)
+    h ^= h >>> 15
+  }
+  return h >>> 0
+}
