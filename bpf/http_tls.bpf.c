@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* HTTPS through OpenSSL: uprobes on SSL_write/SSL_read (and their _ex variants) in libssl copy the start of each
- * call's plaintext into a ring buffer, where src/receivers/http reads it with the same HTTP/1.x parser as captured
- * packets. The entry probe remembers the buffer per thread; the return probe knows how many bytes moved and copies
- * at most HTTP_TLS_MAX_DATA of them. The socket is learnt from the socket I/O the call makes (tp_btf on
- * sock_send_length / sock_recv_length, which fire only for socket I/O and hand over the struct sock itself, so no
- * program runs on the node's other read/write syscalls) and cached per SSL*, since a call served from OpenSSL's
- * own buffer makes none. Programs that statically link their TLS library (Go, Node, Java) are not seen. */
+/* HTTPS through OpenSSL: uprobes on libssl's read and write functions (ssl_read_internal / ssl_write_internal
+ * where user space found them, else SSL_read, SSL_write and their _ex variants) copy the start of each call's
+ * plaintext into a ring buffer, where src/receivers/http reads it with the same HTTP/1.x parser as captured
+ * packets. The entry probe remembers the buffer per thread; the return probe knows how many bytes moved and sends
+ * at most HTTP_TLS_MAX_DATA of them, without waking the reader (it polls). The socket is learnt from the socket I/O
+ * the call makes (tp_btf on sock_send_length / sock_recv_length, which fire only for socket I/O and hand over the
+ * struct sock itself, so no program runs on the node's other read/write syscalls; they return at once unless the
+ * thread is inside an SSL call) and cached per SSL*, since a call served from OpenSSL's own buffer makes none.
+ * Programs that statically link their TLS library (Go, Node, Java) are not seen. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -23,17 +25,36 @@ struct {
 	__type(value, struct http_tls_call);
 } http_tls_calls SEC(".maps");
 
+/* The thread inside an SSL call on each CPU (its pid_tgid; 0 for none). The socket tracepoints fire for every
+ * socket send and receive on the node: this lets them skip the hash lookup for all other threads. A thread that
+ * migrates or is preempted by another SSL caller inside its call is missed, and its connection's socket comes from
+ * http_tls_sockets (learnt in an earlier call) instead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} http_tls_current SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct http_tls_socket_key);
-	__type(value, struct http_tls_socket);
+	__type(value, struct http_tls_known_socket);
 } http_tls_sockets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024);
 } http_tls_events SEC(".maps");
+
+/* An event is built here, then sent at its filled size. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_tls_event);
+} http_tls_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -58,8 +79,16 @@ static __always_inline int enter(void *ssl, const void *buf, void *size_out, __u
 		.direction = direction,
 	};
 
-	if (bpf_map_update_elem(&http_tls_calls, &id, &call, BPF_ANY))
+	__u32 zero = 0;
+	__u64 *current;
+
+	if (bpf_map_update_elem(&http_tls_calls, &id, &call, BPF_ANY)) {
 		count(HTTP_TLS_CALLS_FULL);
+		return 0;
+	}
+	current = bpf_map_lookup_elem(&http_tls_current, &zero);
+	if (current)
+		*current = id;
 	return 0;
 }
 
@@ -93,6 +122,11 @@ int BPF_KPROBE(http_tls_read_ex_enter, void *ssl, void *buf, __u64 num, void *re
 static __always_inline void saw_socket(struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	__u64 *current = bpf_map_lookup_elem(&http_tls_current, &zero);
+
+	if (!current || *current != id)
+		return;
 	struct http_tls_call *call = bpf_map_lookup_elem(&http_tls_calls, &id);
 
 	if (call && !call->sk)
@@ -138,6 +172,26 @@ static __always_inline void resolve_socket(struct sock *sk, struct http_tls_sock
 	}
 }
 
+/* Sends the event's header and its first `captured` bytes of data: most calls move far less than
+ * HTTP_TLS_MAX_DATA, and the ring, the reader's copy and JS handle what was sent, not the struct's size. Without a
+ * wake-up: user space reads the ring every few ms (a wake-up per event cost the probed call more than the event). */
+static __always_inline void send(struct http_tls_event *event, __u32 captured)
+{
+	__u64 size = offsetof(struct http_tls_event, data) + captured;
+
+	if (size > sizeof(*event))
+		size = sizeof(*event);
+	if (bpf_ringbuf_output(&http_tls_events, event, size, BPF_RB_NO_WAKEUP))
+		count(HTTP_TLS_RINGBUF_FULL);
+}
+
+static __always_inline struct http_tls_event *scratch_event(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&http_tls_scratch, &zero);
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(http_tls_return, int ret)
 {
@@ -148,6 +202,10 @@ int BPF_KRETPROBE(http_tls_return, int ret)
 		return 0;
 	struct http_tls_call saved = *call;
 	bpf_map_delete_elem(&http_tls_calls, &id);
+	__u32 zero = 0;
+	__u64 *current = bpf_map_lookup_elem(&http_tls_current, &zero);
+	if (current && *current == id)
+		*current = 0;
 
 	__u64 length = 0;
 	if (saved.size_out) {
@@ -160,22 +218,22 @@ int BPF_KRETPROBE(http_tls_return, int ret)
 	if (length == 0)
 		return 0;
 
-	struct http_tls_socket_key key = { .ssl = saved.ssl, .tgid = id >> 32 };
-	struct http_tls_event *event = bpf_ringbuf_reserve(&http_tls_events, sizeof(*event), 0);
-	if (!event) {
-		count(HTTP_TLS_RINGBUF_FULL);
+	struct http_tls_event *event = scratch_event();
+	if (!event)
 		return 0;
-	}
-	__builtin_memset(&event->socket, 0, sizeof(event->socket));
-	if (saved.sk) {
-		resolve_socket((struct sock *)saved.sk, &event->socket);
-		bpf_map_update_elem(&http_tls_sockets, &key, &event->socket, BPF_ANY);
+	struct http_tls_socket_key key = { .ssl = saved.ssl, .tgid = id >> 32 };
+	struct http_tls_known_socket *known = bpf_map_lookup_elem(&http_tls_sockets, &key);
+	if (known && (!saved.sk || known->sk == saved.sk)) {
+		event->socket = known->socket;
+	} else if (saved.sk) {
+		struct http_tls_known_socket learnt = { .sk = saved.sk };
+
+		resolve_socket((struct sock *)saved.sk, &learnt.socket);
+		bpf_map_update_elem(&http_tls_sockets, &key, &learnt, BPF_ANY);
+		event->socket = learnt.socket;
 	} else {
-		struct http_tls_socket *known = bpf_map_lookup_elem(&http_tls_sockets, &key);
-		if (known)
-			event->socket = *known;
-		else
-			event->socket.fd = -1;
+		__builtin_memset(&event->socket, 0, sizeof(event->socket));
+		event->socket.fd = -1;
 	}
 	__u32 captured = length > HTTP_TLS_MAX_DATA ? HTTP_TLS_MAX_DATA : length;
 	if (bpf_probe_read_user(event->data, captured, (void *)saved.buf))
@@ -188,7 +246,7 @@ int BPF_KRETPROBE(http_tls_return, int ret)
 	event->captured = captured;
 	event->direction = saved.direction;
 	__builtin_memset(event->_pad, 0, sizeof(event->_pad));
-	bpf_ringbuf_submit(event, 0);
+	send(event, captured);
 	return 0;
 }
 
@@ -199,11 +257,9 @@ int BPF_KPROBE(http_tls_free, void *ssl)
 	struct http_tls_socket_key key = { .ssl = (__u64)ssl, .tgid = id >> 32 };
 
 	bpf_map_delete_elem(&http_tls_sockets, &key);
-	struct http_tls_event *event = bpf_ringbuf_reserve(&http_tls_events, sizeof(*event), 0);
-	if (!event) {
-		count(HTTP_TLS_RINGBUF_FULL);
+	struct http_tls_event *event = scratch_event();
+	if (!event)
 		return 0;
-	}
 	__builtin_memset(event, 0, offsetof(struct http_tls_event, data));
 	event->timestamp_ns = bpf_ktime_get_ns();
 	event->ssl = (__u64)ssl;
@@ -211,7 +267,7 @@ int BPF_KPROBE(http_tls_free, void *ssl)
 	event->tid = (__u32)id;
 	event->direction = HTTP_TLS_FREE;
 	event->socket.fd = -1;
-	bpf_ringbuf_submit(event, 0);
+	send(event, 0);
 	return 0;
 }
 

@@ -45,13 +45,19 @@ struct http_tls_socket {
 	__u8 _pad[7];
 };
 
+/* A value of http_tls_sockets (kernel only): the socket and the struct sock it was read from. */
+struct http_tls_known_socket {
+	__u64 sk;
+	struct http_tls_socket socket;
+};
+
 struct http_tls_event {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC: a write's entry (bytes handed over), a read's return (bytes available) */
 	__u64 ssl;          /* the SSL* address: with tgid, the connection id */
 	__u32 tgid;
 	__u32 tid;
 	__u32 length;   /* bytes the call transferred */
-	__u32 captured; /* bytes of data[] filled: min(length, HTTP_TLS_MAX_DATA) */
+	__u32 captured; /* bytes of data[] filled, and sent: min(length, HTTP_TLS_MAX_DATA) */
 	__u8 direction; /* enum http_tls_direction */
 	__u8 _pad[7];
 	struct http_tls_socket socket;

@@ -43,6 +43,7 @@ RingReader::RingReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingRe
   maxBatchRecords_ = optionalUint32(options, "maxBatchRecords", 4096, "RingReader");
   maxBatchDelay_ = std::chrono::milliseconds(optionalUint32(options, "maxBatchDelayMs", 100, "RingReader"));
   uint32_t maxQueued = optionalUint32(options, "maxQueuedBatches", 64, "RingReader");
+  pollInterval_ = std::chrono::milliseconds(optionalUint32(options, "pollIntervalMs", 0, "RingReader"));
 
   mapFd_ = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (mapFd_ < 0) throw errnoError(env, errno, "dup(" + map->name() + ")");
@@ -99,10 +100,11 @@ void RingReader::run() {
     if (batch_->count() > 0) {
       timeout = std::max<int>(0, std::chrono::duration_cast<std::chrono::milliseconds>(maxBatchDelay_ - batch_->age()).count());
     }
+    if (pollInterval_.count() > 0) timeout = std::min<int>(timeout, static_cast<int>(pollInterval_.count()));
     int ready = poll(fds, 2, timeout);
     if (ready < 0 && errno != EINTR) break;
     if (stopping_) break;
-    if (ready > 0 && (fds[0].revents & POLLIN)) ring_buffer__consume(ring_);
+    if ((ready > 0 && (fds[0].revents & POLLIN)) || pollInterval_.count() > 0) ring_buffer__consume(ring_);
     if (batch_->count() > 0 && batch_->age() >= maxBatchDelay_) flush();
   }
 }

@@ -44,6 +44,9 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
   // Batch being filled by the thread.
   uint32_t maxBatchRecords_;
   std::chrono::milliseconds maxBatchDelay_;
+  // 0: consume when the kernel signals the ring's epoll fd. Otherwise also every pollInterval_, for producers that
+  // submit without waking the reader (BPF_RB_NO_WAKEUP: a wake-up per record costs the producer more than the record).
+  std::chrono::milliseconds pollInterval_;
   std::unique_ptr<BatchBuilder> batch_;
 };
 

@@ -82,6 +82,11 @@ export interface RingReaderOptions {
   maxBatchDelayMs?: number
   /** Batches waiting for JS beyond this are dropped and counted in `lost`. */
   maxQueuedBatches?: number
+  /**
+   * Also read the ring this often (ms), not only when the kernel wakes the reader: for programs that submit with
+   * BPF_RB_NO_WAKEUP. 0 (default): on wake-ups only.
+   */
+  pollIntervalMs?: number
 }
 
 /** Records as the BPF program submitted them, each framed as `u32 length | bytes | padding to 8`. */

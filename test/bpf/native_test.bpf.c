@@ -13,6 +13,8 @@ struct native_test_event {
 
 const volatile __u32 target_pid = 0;
 const volatile __u32 tag = 0;
+/* 0, or BPF_RB_NO_WAKEUP for the reader that polls (RingReader's pollIntervalMs). */
+const volatile __u64 submit_flags = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -60,7 +62,7 @@ int on_getppid(void *ctx)
 	event->sequence = __sync_fetch_and_add(&sequence, 1);
 	event->tag = tag;
 	event->pid = pid;
-	bpf_ringbuf_submit(event, 0);
+	bpf_ringbuf_submit(event, submit_flags);
 	return 0;
 }
 

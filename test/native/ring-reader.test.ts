@@ -47,6 +47,33 @@ describe('native RingReader', () => {
     }
   })
 
+  it('reads records submitted without a wake-up only when asked to poll (pollIntervalMs)', async () => {
+    const noWakeup = Buffer.alloc(8)
+    noWakeup.writeBigUInt64LE(1n) // BPF_RB_NO_WAKEUP
+    const object = openNativeTest(7, { globals: { submit_flags: noWakeup } })
+    let waking = 0
+    let polling = 0
+    const options = { maxBatchRecords: 4096, maxBatchDelayMs: 5 }
+    const onWakeups = new (loadNative().RingReader)(object.map('events'), options, (b) => { waking += b.count })
+    try {
+      object.attach('on_getppid')
+      triggerGetppid(3)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal(waking, 0, 'nothing woke the reader')
+      const polled = new (loadNative().RingReader)(object.map('events'), { ...options, pollIntervalMs: 5 }, (b) => { polling += b.count })
+      try {
+        await waitFor('3 records', () => polling === 3)
+        triggerGetppid(2)
+        await waitFor('5 records', () => polling === 5)
+      } finally {
+        polled.close()
+      }
+    } finally {
+      onWakeups.close()
+      object.close()
+    }
+  })
+
   it('counts batches that JS could not take in time as lost, and reports them with the next batch', async () => {
     const object = openNativeTest(7)
     const batches: RingBatch[] = []

@@ -1,11 +1,13 @@
 // Decoding of struct http_tls_event (bpf/http_tls.h): one SSL_read/SSL_write call's plaintext head, or an SSL_free.
+// A record is the event's header and its `captured` data bytes (the BPF side sends no more). Every probed libssl
+// call makes one, so the decoded form builds no strings: the connection is its process and SSL* as numbers, and
+// the socket's address text is made only when the tracker asks for it (once per connection).
 import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
 import type { Endpoint, Family } from '../../records.ts'
 
 export const TLS_MAX_DATA = 1024
-/** offsetof(struct http_tls_event, data). */
-const DATA_OFFSET = 88
-export const TLS_EVENT_SIZE = DATA_OFFSET + TLS_MAX_DATA
+/** offsetof(struct http_tls_event, data): the header before the data. */
+export const TLS_EVENT_HEADER_SIZE = 88
 
 export const TlsDirection = { WRITE: 0, READ: 1, FREE: 2 } as const
 
@@ -20,44 +22,59 @@ export interface TlsSocket {
 
 export interface TlsEvent {
   /** CLOCK_MONOTONIC, nanoseconds. */
-  timestampNs: number
-  /** `tgid:ssl`: the SSL* address is unique within a process while the connection lives. */
-  connection: string
-  pid: number
-  direction: number
+  readonly timestampNs: number
+  /** The process (tgid) and its SSL* (a user-space address, exact as a Number on 48-bit address spaces): the connection. */
+  readonly pid: number
+  readonly ssl: number
+  readonly direction: number
   /** Bytes the call moved; `data` holds the first of them (at most TLS_MAX_DATA). */
-  length: number
-  data: Buffer
+  readonly length: number
+  readonly data: Buffer
   /** Undefined while no socket I/O inside a call has shown the socket yet, or when it is not an IP socket. */
-  socket: TlsSocket | undefined
+  readonly socket: TlsSocket | undefined
 }
 
 const AF_INET = 2
 const AF_INET6 = 10
+const TWO_TO_32 = 4294967296
 
-/** Reads one ring record; undefined when it is not an http_tls_event (counted by the caller). */
-export function decodeTlsEvent(record: Buffer): TlsEvent | undefined {
-  if (record.length < TLS_EVENT_SIZE) return undefined
-  const tgid = record.readUInt32LE(16)
-  const captured = record.readUInt32LE(28)
-  if (captured > TLS_MAX_DATA) return undefined
-  const family = record[80]
-  let socket: TlsSocket | undefined
-  if (family === AF_INET || family === AF_INET6) {
+/** One record read in place; `socket` is decoded when asked for. Valid while the record's batch is handled. */
+class TlsRecordEvent implements TlsEvent {
+  readonly timestampNs: number
+  readonly pid: number
+  readonly ssl: number
+  readonly direction: number
+  readonly length: number
+  readonly data: Buffer
+  private readonly record: Buffer
+
+  constructor(record: Buffer, captured: number) {
+    this.record = record
+    this.timestampNs = record.readUInt32LE(4) * TWO_TO_32 + record.readUInt32LE(0)
+    this.ssl = record.readUInt32LE(12) * TWO_TO_32 + record.readUInt32LE(8)
+    this.pid = record.readUInt32LE(16)
+    this.length = record.readUInt32LE(24)
+    this.direction = record[32] as number
+    this.data = record.subarray(TLS_EVENT_HEADER_SIZE, TLS_EVENT_HEADER_SIZE + captured)
+  }
+
+  get socket(): TlsSocket | undefined {
+    const record = this.record
+    const family = record[80]
+    if (family !== AF_INET && family !== AF_INET6) return undefined
     const text = family === AF_INET ? ipv4ToString : ipv6ToString
-    socket = {
+    return {
       family: family === AF_INET ? 'ipv4' : 'ipv6',
       local: { address: text(record, 40), port: record.readUInt16LE(76) },
       remote: { address: text(record, 56), port: record.readUInt16LE(78) },
     }
   }
-  return {
-    timestampNs: record.readUInt32LE(4) * 4294967296 + record.readUInt32LE(0),
-    connection: `${tgid}:${record.readBigUInt64LE(8).toString(16)}`,
-    pid: tgid,
-    direction: record[32] as number,
-    length: record.readUInt32LE(24),
-    data: record.subarray(DATA_OFFSET, DATA_OFFSET + captured),
-    socket,
-  }
+}
+
+/** Reads one ring record; undefined when it is not an http_tls_event (counted by the caller). */
+export function decodeTlsEvent(record: Buffer): TlsEvent | undefined {
+  if (record.length < TLS_EVENT_HEADER_SIZE) return undefined
+  const captured = record.readUInt32LE(28)
+  if (captured > TLS_MAX_DATA || record.length < TLS_EVENT_HEADER_SIZE + captured) return undefined
+  return new TlsRecordEvent(record, captured)
 }

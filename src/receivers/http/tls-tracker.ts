@@ -18,6 +18,11 @@ export interface TlsTrackerOptions extends ExchangeOptions {
 }
 
 interface TlsConnection {
+  pid: number
+  ssl: number
+  hash: number
+  /** The next connection under the same hash. */
+  nextSameHash: TlsConnection | undefined
   /** Undefined while no data has told the roles, or when the connection is not HTTP/1.x. */
   exchange: HttpExchange | undefined
   writesAreRequests: boolean
@@ -27,10 +32,25 @@ interface TlsConnection {
 
 const UNKNOWN_ENDPOINT = { address: '', port: 0 }
 
+/** Of a process and an SSL* (user-space addresses, below 2^53). Kept within small integers, which Map keys best. */
+function connectionHash(pid: number, ssl: number): number {
+  const low = ssl >>> 0
+  const high = Math.floor(ssl / 4294967296)
+  let h = Math.imul(low ^ 0x9e3779b9, 0x85ebca6b)
+  h = Math.imul(h ^ high ^ (h >>> 13), 0xc2b2ae35)
+  h = Math.imul(h ^ pid ^ (h >>> 16), 0x27d4eb2f)
+  return (h ^ (h >>> 15)) & 0x3fffffff
+}
+
 export class TlsTracker {
   private readonly options: TlsTrackerOptions
   private readonly telemetry: HttpTelemetry
-  private readonly connections = new Map<string, TlsConnection>()
+  /**
+   * Connections under a numeric hash of process and SSL*, confirmed by both (colliding ones chain): a string key
+   * cost more than decoding the event. `opened` keeps them oldest first, for eviction.
+   */
+  private readonly byHash = new Map<number, TlsConnection>()
+  private readonly opened = new Set<TlsConnection>()
   private readonly sink: RecordBuffer
 
   constructor(options: TlsTrackerOptions, telemetry: HttpTelemetry) {
@@ -40,20 +60,25 @@ export class TlsTracker {
   }
 
   get connectionCount(): number {
-    return this.connections.size
+    return this.opened.size
   }
 
   handleEvent(event: TlsEvent): void {
+    const hash = connectionHash(event.pid, event.ssl)
+    let connection = this.byHash.get(hash)
+    while (connection && (connection.ssl !== event.ssl || connection.pid !== event.pid)) connection = connection.nextSameHash
     if (event.direction === TlsDirection.FREE) {
-      const ended = this.connections.get(event.connection)
-      if (ended) this.remove(event.connection, ended, 'unanswered_at_close')
+      if (connection) this.remove(connection, 'unanswered_at_close')
       return
     }
-    let connection = this.connections.get(event.connection)
     if (!connection) {
-      if (this.connections.size >= this.options.maxConnections) this.evictOldest()
-      connection = { exchange: undefined, writesAreRequests: false, notHttp: false, lastSeenNs: event.timestampNs }
-      this.connections.set(event.connection, connection)
+      if (this.opened.size >= this.options.maxConnections) this.evictOldest()
+      connection = {
+        pid: event.pid, ssl: event.ssl, hash, nextSameHash: this.byHash.get(hash),
+        exchange: undefined, writesAreRequests: false, notHttp: false, lastSeenNs: event.timestampNs,
+      }
+      this.byHash.set(hash, connection)
+      this.opened.add(connection)
     }
     connection.lastSeenNs = event.timestampNs
     if (connection.notHttp) return
@@ -70,7 +95,8 @@ export class TlsTracker {
       connection.exchange = new HttpExchange(peersOf(event, connection.writesAreRequests), this.options, this.sink)
     }
     const exchange = connection.exchange
-    if (event.socket && exchange.peers.server.address === '') exchange.peers = peersOf(event, connection.writesAreRequests)
+    // The socket's text is made once: when the exchange starts, or at the first event that knows it.
+    if (exchange.peers.server.address === '' && event.socket) exchange.peers = peersOf(event, connection.writesAreRequests)
     exchange.lastSeenNs = event.timestampNs
     const parser = writing === connection.writesAreRequests ? exchange.requests : exchange.responses
     if (event.data.length > 0) parser.feed(event.data, 0, event.data.length, event.timestampNs)
@@ -81,26 +107,39 @@ export class TlsTracker {
   collect(nowNs: number): HttpRecord[] {
     const requestCutoff = nowNs - this.options.timeoutNs
     const idleCutoff = nowNs - this.options.idleNs
-    for (const [key, connection] of this.connections) {
+    for (const connection of this.opened) {
       connection.exchange?.expire(requestCutoff)
-      if (connection.lastSeenNs < idleCutoff) this.remove(key, connection, 'unanswered_at_close')
+      if (connection.lastSeenNs < idleCutoff) this.remove(connection, 'unanswered_at_close')
     }
     return this.sink.take()
   }
 
   clear(): void {
-    for (const connection of this.connections.values()) connection.exchange?.close('shutdown_pending')
-    this.connections.clear()
+    for (const connection of this.opened) connection.exchange?.close('shutdown_pending')
+    this.byHash.clear()
+    this.opened.clear()
   }
 
   private evictOldest(): void {
-    const [key, oldest] = this.connections.entries().next().value as [string, TlsConnection]
-    this.remove(key, oldest, 'connection_evicted')
+    const oldest = this.opened.values().next().value
+    if (oldest) this.remove(oldest, 'connection_evicted')
   }
 
-  private remove(key: string, connection: TlsConnection, reason: 'unanswered_at_close' | 'connection_evicted'): void {
+  private remove(connection: TlsConnection, reason: 'unanswered_at_close' | 'connection_evicted'): void {
     connection.exchange?.close(reason)
-    this.connections.delete(key)
+    this.opened.delete(connection)
+    const first = this.byHash.get(connection.hash)
+    if (first === connection) {
+      if (connection.nextSameHash) this.byHash.set(connection.hash, connection.nextSameHash)
+      else this.byHash.delete(connection.hash)
+    } else {
+      for (let c = first; c; c = c.nextSameHash) {
+        if (c.nextSameHash === connection) {
+          c.nextSameHash = connection.nextSameHash
+          break
+        }
+      }
+    }
   }
 }
 

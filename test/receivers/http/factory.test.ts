@@ -4,7 +4,7 @@ import { validateSection } from '../../../src/config/section.ts'
 import type { HttpConfig } from '../../../src/receivers/http/config.ts'
 import { httpReceiverFactory } from '../../../src/receivers/http/factory.ts'
 import { findLibssl, libsslFromLdconfig } from '../../../src/receivers/http/libssl.ts'
-import { decodeTlsEvent, TLS_EVENT_SIZE } from '../../../src/receivers/http/tls-event.ts'
+import { decodeTlsEvent, TLS_EVENT_HEADER_SIZE } from '../../../src/receivers/http/tls-event.ts'
 
 function load(section: unknown): { config?: HttpConfig; problems: string[] } {
   const problems = new Problems('test.yaml')
@@ -49,7 +49,7 @@ describe('http receiver factory and helpers', () => {
   })
 
   it('decodes TLS events and refuses records of the wrong size', () => {
-    const record = Buffer.alloc(TLS_EVENT_SIZE)
+    const record = Buffer.alloc(TLS_EVENT_HEADER_SIZE + 3)
     record.writeBigUInt64LE(123n, 0)
     record.writeBigUInt64LE(0x7f00deadn, 8)
     record.writeUInt32LE(42, 16)
@@ -62,11 +62,16 @@ describe('http receiver factory and helpers', () => {
     record.writeUInt16LE(50000, 78)
     record[80] = 2
     record.write('GET', 88)
-    const event = decodeTlsEvent(record)
-    assert.deepEqual({ ...event, data: event?.data.toString() }, {
-      timestampNs: 123, connection: '42:7f00dead', pid: 42, direction: 1, length: 5000, data: 'GET',
-      socket: { family: 'ipv4', local: { address: '198.18.0.1', port: 443 }, remote: { address: '198.18.0.2', port: 50000 } },
-    })
-    assert.equal(decodeTlsEvent(record.subarray(0, 100)), undefined)
+    const event = decodeTlsEvent(record)!
+    assert.deepEqual(
+      { timestampNs: event.timestampNs, pid: event.pid, ssl: event.ssl, direction: event.direction, length: event.length, data: event.data.toString(), socket: event.socket },
+      {
+        timestampNs: 123, pid: 42, ssl: 0x7f00dead, direction: 1, length: 5000, data: 'GET',
+        socket: { family: 'ipv4', local: { address: '198.18.0.1', port: 443 }, remote: { address: '198.18.0.2', port: 50000 } },
+      },
+    )
+    // The header and `captured` (3) bytes, no fewer.
+    assert.equal(decodeTlsEvent(record.subarray(0, TLS_EVENT_HEADER_SIZE + 2)), undefined)
+    assert.equal(decodeTlsEvent(record.subarray(0, 40)), undefined)
   })
 })

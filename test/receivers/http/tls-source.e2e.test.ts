@@ -52,7 +52,7 @@ describe('http TLS source (OpenSSL uprobes, real kernel)', function () {
       const targets: ProbeTargets = placement === 'internal' ? probeTargetsOf(libssl!) : { kind: 'exported' }
       // Events are views of their batch: what the test keeps is copied.
       const copy = (e: TlsEvent): TlsEvent => ({
-        timestampNs: e.timestampNs, connection: e.connection, pid: e.pid, direction: e.direction, length: e.length, data: Buffer.from(e.data), socket: e.socket,
+        timestampNs: e.timestampNs, pid: e.pid, ssl: e.ssl, direction: e.direction, length: e.length, data: Buffer.from(e.data), socket: e.socket,
       })
       const source = TlsSource.open(libssl!, (event) => { events.push(copy(event)) }, () => {}, targets)
       try {
