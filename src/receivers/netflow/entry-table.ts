@@ -1,99 +1,141 @@
-// What the flow tracker remembers of each kernel flow entry between harvests, keyed by the entry's raw 32-byte
-// key and held in typed arrays: a harvest visits every entry (100k and more), and a Map of string keys and objects
-// made that visit allocate a key string and garbage per entry per interval. Open addressing with linear probing
-// and backward-shift deletion, so there are no tombstones to clean.
+// What the flow tracker remembers of each kernel flow entry between harvests, keyed by the entry's raw 32-byte key
+// and held in typed arrays, in the order of the last dump. A harvest visits every entry (100k and more), and a
+// table in hash order made each visit a few cache misses (~20 ms per 100k entries). The kernel's hash map is
+// dumped bucket by bucket and its buckets never move, so entries come in the same order harvest after harvest
+// (new ones in between, gone ones missing): the entry at hand is almost always the one after the last one found,
+// and its state is read and rewritten in sequence. An index by hash, built when an entry is not where expected,
+// finds the others. Each harvest writes what it keeps in its own order (two generations of arrays, swapped), so
+// entries the dump no longer holds are dropped with it.
 import { KEY_SIZE } from './layout.ts'
 import { hashWords } from './words.ts'
 
 const KEY_WORDS = KEY_SIZE / 4
-/** Columns of the per-slot state, in one Float64Array row per slot (AWAITING_SINCE: 0 when not waiting). */
+/** Columns of the per-entry state, in one Float64Array row per entry (AWAITING_SINCE: 0 when not waiting). */
 export const Field = { BYTES_SENT: 0, BYTES_RECEIVED: 1, TOTAL_RETRANS: 2, CHANGED_AT: 3, ESTABLISHED: 4, AWAITING_SINCE: 5 } as const
 const FIELDS = 6
 const MIN_CAPACITY = 1024
 
-export class EntryTable {
-  private capacity = 0
-  private keys = new Uint32Array(0)
-  private used = new Uint8Array(0)
-  private state = new Float64Array(0)
-  private count = 0
+/** Entries' keys and state, row by row. */
+class Rows {
+  keys: Uint32Array
+  state: Float64Array
+  count = 0
 
-  constructor() {
-    this.resize(MIN_CAPACITY)
+  constructor(capacity: number) {
+    this.keys = new Uint32Array(capacity * KEY_WORDS)
+    this.state = new Float64Array(capacity * FIELDS)
   }
 
-  get size(): number {
-    return this.count
+  get capacity(): number {
+    return this.state.length / FIELDS
   }
 
-  /** The slot of the key at `words[at..at+8]`, or -1. */
-  find(words: Uint32Array, at: number): number {
-    const mask = this.capacity - 1
-    for (let slot = hash(words, at) & mask; this.used[slot]; slot = (slot + 1) & mask) {
-      if (this.matches(slot, words, at)) return slot
-    }
-    return -1
-  }
-
-  /** Adds a key that is not in the table (find() returned -1); its state starts at zero. Returns its slot. */
-  insert(words: Uint32Array, at: number): number {
-    if ((this.count + 1) * 2 > this.capacity) this.resize(this.capacity * 2)
-    const mask = this.capacity - 1
-    let slot = hash(words, at) & mask
-    while (this.used[slot]) slot = (slot + 1) & mask
-    this.used[slot] = 1
-    for (let i = 0; i < KEY_WORDS; i++) this.keys[slot * KEY_WORDS + i] = words[at + i]!
-    for (let i = 0; i < FIELDS; i++) this.state[slot * FIELDS + i] = 0
-    this.count++
-    return slot
-  }
-
-  get(slot: number, field: number): number {
-    return this.state[slot * FIELDS + field]!
-  }
-
-  set(slot: number, field: number, value: number): void {
-    this.state[slot * FIELDS + field] = value
-  }
-
-  /** Removes a slot; entries displaced past it by probing move back, so every probe chain stays unbroken. */
-  delete(slot: number): void {
-    const mask = this.capacity - 1
-    let hole = slot
-    for (let next = (slot + 1) & mask; this.used[next]; next = (next + 1) & mask) {
-      const home = hash(this.keys, next * KEY_WORDS) & mask
-      // The entry at `next` may fill the hole unless its home lies cyclically in (hole, next].
-      const homeAfterHole = hole <= next ? home > hole && home <= next : home > hole || home <= next
-      if (homeAfterHole) continue
-      this.keys.copyWithin(hole * KEY_WORDS, next * KEY_WORDS, next * KEY_WORDS + KEY_WORDS)
-      this.state.copyWithin(hole * FIELDS, next * FIELDS, next * FIELDS + FIELDS)
-      hole = next
-    }
-    this.used[hole] = 0
-    this.count--
-  }
-
-  private matches(slot: number, words: Uint32Array, at: number): boolean {
-    const base = slot * KEY_WORDS
+  matches(row: number, words: Uint32Array, at: number): boolean {
+    const base = row * KEY_WORDS
     for (let i = 0; i < KEY_WORDS; i++) if (this.keys[base + i] !== words[at + i]) return false
     return true
   }
-
-  private resize(capacity: number): void {
-    const { keys, used, state, capacity: old } = this
-    this.capacity = capacity
-    this.keys = new Uint32Array(capacity * KEY_WORDS)
-    this.used = new Uint8Array(capacity)
-    this.state = new Float64Array(capacity * FIELDS)
-    this.count = 0
-    for (let slot = 0; slot < old; slot++) {
-      if (!used[slot]) continue
-      const moved = this.insert(keys, slot * KEY_WORDS)
-      this.state.set(state.subarray(slot * FIELDS, slot * FIELDS + FIELDS), moved * FIELDS)
-    }
-  }
 }
 
-function hash(words: Uint32Array, at: number): number {
-  return hashWords(words, at, KEY_WORDS)
+export class EntryTable {
+  /** What the last harvest kept, in its dump's order. */
+  private kept = new Rows(MIN_CAPACITY)
+  /** What this harvest keeps. */
+  private next = new Rows(MIN_CAPACITY)
+  /** The kept row expected next: the one after the last one found. */
+  private cursor = 0
+  /** Kept row + 1 by hash slot (0: empty); built on the first entry of a harvest not found at the cursor. */
+  private index = new Int32Array(0)
+  private indexed = false
+
+  /** Entries kept by the last harvest. */
+  get size(): number {
+    return this.kept.count
+  }
+
+  /** A harvest of up to `count` entries begins. */
+  begin(count: number): void {
+    if (this.next.capacity < count) this.next = new Rows(Math.max(count, this.next.capacity * 2))
+    this.next.count = 0
+    this.cursor = 0
+  }
+
+  /**
+   * The row in this harvest of the entry whose key is at `words[at..at+8]`, holding the state the last harvest
+   * kept of it; -1 when it kept none (add() it).
+   */
+  carry(words: Uint32Array, at: number): number {
+    const kept = this.kept
+    let row = this.cursor
+    if (row >= kept.count || !kept.matches(row, words, at)) {
+      row = this.find(words, at)
+      if (row < 0) return -1
+    }
+    this.cursor = row + 1
+    const taken = this.take(words, at)
+    for (let i = 0; i < FIELDS; i++) this.next.state[taken * FIELDS + i] = kept.state[row * FIELDS + i]!
+    return taken
+  }
+
+  /** The row in this harvest of an entry carry() did not know, its state at zero. */
+  add(words: Uint32Array, at: number): number {
+    const row = this.take(words, at)
+    this.next.state.fill(0, row * FIELDS, row * FIELDS + FIELDS)
+    return row
+  }
+
+  get(row: number, field: number): number {
+    return this.next.state[row * FIELDS + field]!
+  }
+
+  set(row: number, field: number, value: number): void {
+    this.next.state[row * FIELDS + field] = value
+  }
+
+  /** Keeps nothing of the entry of `row`, the last one carried or added, after this harvest. */
+  drop(row: number): void {
+    if (row !== this.next.count - 1) throw new Error(`EntryTable.drop(${row}): only the last row (${this.next.count - 1}) can be dropped`)
+    this.next.count--
+  }
+
+  /** The harvest is over: what it keeps is what the next one carries. */
+  end(): void {
+    const kept = this.kept
+    this.kept = this.next
+    this.next = kept
+    this.indexed = false
+  }
+
+  private take(words: Uint32Array, at: number): number {
+    const next = this.next
+    const row = next.count++
+    for (let i = 0; i < KEY_WORDS; i++) next.keys[row * KEY_WORDS + i] = words[at + i]!
+    return row
+  }
+
+  /** The kept row of a key, or -1, by the index. */
+  private find(words: Uint32Array, at: number): number {
+    if (!this.indexed) this.buildIndex()
+    const mask = this.index.length - 1
+    for (let slot = hashWords(words, at, KEY_WORDS) & mask; ; slot = (slot + 1) & mask) {
+      const held = this.index[slot]!
+      if (held === 0) return -1
+      if (this.kept.matches(held - 1, words, at)) return held - 1
+    }
+  }
+
+  private buildIndex(): void {
+    const kept = this.kept
+    let capacity = MIN_CAPACITY
+    while (capacity < kept.count * 2) capacity *= 2
+    if (this.index.length !== capacity) this.index = new Int32Array(capacity)
+    else this.index.fill(0)
+    const mask = capacity - 1
+    for (let row = 0; row < kept.count; row++) {
+      let slot = hashWords(kept.keys, row * KEY_WORDS, KEY_WORDS) & mask
+      while (this.index[slot] !== 0) slot = (slot + 1) & mask
+      this.index[slot] = row + 1
+    }
+    this.indexed = true
+  }
 }

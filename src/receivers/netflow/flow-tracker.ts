@@ -71,6 +71,7 @@ export class FlowTracker {
     const dump: DumpView = { keys, values, keyWords: wordsOf(keys), valueWords: wordsOf(values) }
     const { keyWords, valueWords } = dump
     const table = this.entries
+    table.begin(flows.count)
 
     for (let i = 0; i < flows.count; i++) {
       const ko = i * KEY_SIZE
@@ -84,29 +85,29 @@ export class FlowTracker {
       const bytesSent = counterAt(valueWords, vw + Stats.BYTES_SENT / 4)
       const bytesReceived = counterAt(valueWords, vw + Stats.BYTES_RECEIVED / 4)
       const totalRetrans = valueWords[vw + Stats.TOTAL_RETRANS / 4]!
-      let slot = table.find(keyWords, kw)
-      if (slot < 0) {
-        slot = table.insert(keyWords, kw)
-        table.set(slot, Field.CHANGED_AT, now)
+      let row = table.carry(keyWords, kw)
+      if (row < 0) {
+        row = table.add(keyWords, kw)
+        table.set(row, Field.CHANGED_AT, now)
         // A connection older than netlens: its past retransmits are not news, start counting from here.
-        if (!established) table.set(slot, Field.TOTAL_RETRANS, totalRetrans)
+        if (!established) table.set(row, Field.TOTAL_RETRANS, totalRetrans)
       }
-      const sent = Math.max(0, bytesSent - table.get(slot, Field.BYTES_SENT))
-      const received = Math.max(0, bytesReceived - table.get(slot, Field.BYTES_RECEIVED))
-      const retransmits = Math.max(0, totalRetrans - table.get(slot, Field.TOTAL_RETRANS))
-      const newlyEstablished = established && !table.get(slot, Field.ESTABLISHED)
+      const sent = Math.max(0, bytesSent - table.get(row, Field.BYTES_SENT))
+      const received = Math.max(0, bytesReceived - table.get(row, Field.BYTES_RECEIVED))
+      const retransmits = Math.max(0, totalRetrans - table.get(row, Field.TOTAL_RETRANS))
+      const newlyEstablished = established && !table.get(row, Field.ESTABLISHED)
       const changed = sent > 0 || received > 0 || retransmits > 0 || newlyEstablished || closed
       const owner = owners.indexOf(cookie)
       const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
 
       if (changed && owner < 0 && !closed && !final && tcp) {
-        const since = table.get(slot, Field.AWAITING_SINCE) || now
+        const since = table.get(row, Field.AWAITING_SINCE) || now
         if (now - since < this.options.ownerGraceMs) {
-          table.set(slot, Field.AWAITING_SINCE, since)
+          table.set(row, Field.AWAITING_SINCE, since)
           continue
         }
       }
-      table.set(slot, Field.AWAITING_SINCE, 0)
+      table.set(row, Field.AWAITING_SINCE, 0)
       if (changed) {
         const flow = this.flowOf(dump, i, owners, owner)
         const record = this.aggregation.record(flow)
@@ -117,10 +118,10 @@ export class FlowTracker {
         if (closed) record.closed++
         const srttUs = valueWords[vw + Stats.SRTT_US / 4]!
         if (tcp && srttUs > 0) this.aggregation.addRtt(flow, srttUs, valueWords[vw + Stats.RTTVAR_US / 4]!)
-        table.set(slot, Field.CHANGED_AT, now)
+        table.set(row, Field.CHANGED_AT, now)
       }
-      if (closed || now - table.get(slot, Field.CHANGED_AT) >= this.options.idleTimeoutMs) {
-        table.delete(slot)
+      if (closed || now - table.get(row, Field.CHANGED_AT) >= this.options.idleTimeoutMs) {
+        table.drop(row)
         staleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
         if (closed && tcp && owner >= 0) {
           staleOwners.push(owners.key(owner))
@@ -129,11 +130,12 @@ export class FlowTracker {
         continue
       }
       if (owner >= 0) owners.markWithFlows(owner)
-      table.set(slot, Field.BYTES_SENT, bytesSent)
-      table.set(slot, Field.BYTES_RECEIVED, bytesReceived)
-      table.set(slot, Field.TOTAL_RETRANS, totalRetrans)
-      if (established) table.set(slot, Field.ESTABLISHED, 1)
+      table.set(row, Field.BYTES_SENT, bytesSent)
+      table.set(row, Field.BYTES_RECEIVED, bytesReceived)
+      table.set(row, Field.TOTAL_RETRANS, totalRetrans)
+      if (established) table.set(row, Field.ESTABLISHED, 1)
     }
+    table.end()
   }
 
   /** The aggregation's index of entry `index`'s flow, whose record is made when this is the flow's first entry. */

@@ -2,11 +2,6 @@ import assert from 'node:assert/strict'
 import { EntryTable, Field } from '../../../src/receivers/netflow/entry-table.ts'
 import { wordsOf } from '../../../src/receivers/netflow/words.ts'
 
-/** A key of 8 words whose words come from a small alphabet, so probe chains form and deletions move entries. */
-function randomKey(random: () => number): Uint32Array {
-  return Uint32Array.from({ length: 8 }, () => Math.floor(random() * 4))
-}
-
 function seeded(seed: number): () => number {
   let state = seed
   return () => {
@@ -15,38 +10,83 @@ function seeded(seed: number): () => number {
   }
 }
 
+/** Key `id` as 8 words, most of them shared by every key so hash chains form. */
+function keyOf(id: number): Uint32Array {
+  return Uint32Array.of(id & 3, 0, id >>> 2, 7, 7, 7, 7, id & 1)
+}
+
+/** Runs one harvest over `ids` (in that order), checking what is carried against `model`; returns the new model. */
+function harvest(table: EntryTable, ids: number[], model: Map<number, number>, random: () => number, step: number): Map<number, number> {
+  const next = new Map<number, number>()
+  table.begin(ids.length)
+  for (const id of ids) {
+    const key = keyOf(id)
+    let row = table.carry(key, 0)
+    assert.equal(row >= 0, model.has(id), `harvest ${step}: entry ${id} carried`)
+    if (row >= 0) assert.equal(table.get(row, Field.BYTES_SENT), model.get(id), `harvest ${step}: state of ${id}`)
+    else {
+      row = table.add(key, 0)
+      assert.equal(table.get(row, Field.CHANGED_AT), 0, 'a new entry starts at zero')
+    }
+    if (random() < 0.1) {
+      table.drop(row)
+      continue
+    }
+    const value = step * 1_000_000 + id
+    table.set(row, Field.BYTES_SENT, value)
+    next.set(id, value)
+  }
+  table.end()
+  assert.equal(table.size, next.size)
+  return next
+}
+
 describe('netflow EntryTable', () => {
-  it('agrees with a Map under random inserts, updates and deletes, across growth', () => {
+  it('carries each entry’s state to the next harvest, in the dump’s order or out of it, across growth', () => {
     const random = seeded(7)
     const table = new EntryTable()
-    const model = new Map<string, number>()
-    for (let step = 0; step < 60_000; step++) {
-      const key = randomKey(random)
-      const id = key.join(',')
-      const slot = table.find(key, 0)
-      assert.equal(slot >= 0, model.has(id), `step ${step}: presence of ${id}`)
-      if (slot >= 0) {
-        assert.equal(table.get(slot, Field.BYTES_SENT), model.get(id))
-        if (random() < 0.5) {
-          table.delete(slot)
-          model.delete(id)
-        } else {
-          table.set(slot, Field.BYTES_SENT, step)
-          model.set(id, step)
-        }
-      } else {
-        const inserted = table.insert(key, 0)
-        assert.equal(table.get(inserted, Field.BYTES_SENT), 0, 'a new slot starts at zero')
-        table.set(inserted, Field.BYTES_SENT, step)
-        model.set(id, step)
+    let model = new Map<number, number>()
+    let order: number[] = []
+    let nextId = 0
+    for (let step = 1; step <= 30; step++) {
+      // The kernel's order: the entries still there in the same order, new ones in between, some gone.
+      const ids: number[] = []
+      for (const id of order) {
+        if (random() < 0.05) ids.push(nextId++)
+        if (random() > 0.1) ids.push(id)
       }
-      assert.equal(table.size, model.size)
+      // Growing past the first capacities, then about steady (6000 entries).
+      for (let i = 0; i < 600; i++) ids.push(nextId++)
+      // Now and then an order the table has never seen, and entries that were dropped coming back.
+      if (step % 7 === 0) ids.sort(() => random() - 0.5)
+      if (step % 5 === 0) {
+        const present = new Set(ids)
+        for (let i = 0; i < 20; i++) {
+          const id = Math.floor(random() * nextId)
+          if (!present.has(id)) ids.push(id)
+          present.add(id)
+        }
+      }
+      model = harvest(table, ids, model, random, step)
+      order = ids
     }
-    for (const [id, value] of model) {
-      const slot = table.find(Uint32Array.from(id.split(',').map(Number)), 0)
-      assert.ok(slot >= 0, id)
-      assert.equal(table.get(slot, Field.BYTES_SENT), value)
-    }
+  })
+
+  it('keeps nothing of the entries a dump no longer holds', () => {
+    const table = new EntryTable()
+    const random = () => 0.5
+    let model = harvest(table, [1, 2, 3], new Map(), random, 1)
+    model = harvest(table, [3, 1], model, random, 2)
+    assert.equal(table.size, 2)
+    harvest(table, [2], model, random, 3)
+  })
+
+  it('drops only the row just carried or added', () => {
+    const table = new EntryTable()
+    table.begin(2)
+    const first = table.add(keyOf(1), 0)
+    table.add(keyOf(2), 0)
+    assert.throws(() => table.drop(first), /only the last row/)
   })
 
   it('reads keys in place from an aligned dump and from a copy when misaligned', () => {
