@@ -1,7 +1,7 @@
 // What makes a kernel flow entry's traffic one flow record: the socket's owner (netns, pid, process name), the
 // transport, the family its traffic really uses, the direction, and both endpoints with client ports collapsed.
 // Read from the raw entry as IDENTITY_WORDS numbers (addresses as their raw words), so a harvest finds an entry's
-// record without making strings or objects; the record itself is made from these words, once per identity.
+// flow without making strings or objects; the record itself is made from these words, once per flow.
 import type { Direction, FlowRecord } from '../../records.ts'
 import { AddressFormatter, FlowDirection, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE, type Owner } from './layout.ts'
 
@@ -69,17 +69,16 @@ export class FlowIdentity {
     words[Word.PORTS] = source | (destination << 16)
   }
 
-  /** A record of the identity in `words` with its counters at zero; `comm` is the process name of its id. */
-  record(comm: string): FlowRecord {
-    const words = this.words
-    const kind = words[Word.KIND]!
+  /** A record, counters at zero, of the identity at `identities[at..]`; `commNames`: process names by id. */
+  record(identities: Uint32Array, at: number, commNames: readonly string[]): FlowRecord {
+    const kind = identities[at + Word.KIND]!
     const family = kind & IPV6 ? 'ipv6' : 'ipv4'
-    const ports = words[Word.PORTS]!
+    const ports = identities[at + Word.PORTS]!
     return {
       kind: 'flow', transport: kind & TCP ? 'tcp' : 'udp', family, direction: DIRECTIONS[kind >>> DIRECTION_SHIFT]!,
-      source: { address: this.addresses.format(words, Word.SOURCE, family), port: ports & 0xffff },
-      destination: { address: this.addresses.format(words, Word.DESTINATION, family), port: ports >>> 16 },
-      netns: words[Word.NETNS]!, pid: words[Word.PID]!, comm,
+      source: { address: this.addresses.format(identities, at + Word.SOURCE, family), port: ports & 0xffff },
+      destination: { address: this.addresses.format(identities, at + Word.DESTINATION, family), port: ports >>> 16 },
+      netns: identities[at + Word.NETNS]!, pid: identities[at + Word.PID]!, comm: commNames[identities[at + Word.COMM]!]!,
       bytesSent: 0, bytesReceived: 0, established: 0, closed: 0, retransmits: 0, attributes: {},
     }
   }

@@ -61,7 +61,8 @@ export class FlowTracker {
     const staleOwners: Buffer[] = []
     this.visit(flows, owners, now, final, staleFlows, staleOwners)
     this.expireOwnerless(owners, now, staleOwners)
-    return { records: this.aggregation.take(), staleFlows, staleOwners }
+    const records = this.aggregation.take((identities, at) => this.identity.record(identities, at, owners.commNames))
+    return { records, staleFlows, staleOwners }
   }
 
   /** Every flow entry: its deltas into its record, and whether it goes. */
@@ -109,15 +110,12 @@ export class FlowTracker {
       }
       table.set(row, Field.AWAITING_SINCE, 0)
       if (changed) {
-        const flow = this.flowOf(dump, i, owners, owner)
-        const record = this.aggregation.record(flow)
-        record.bytesSent += sent
-        record.bytesReceived += received
-        record.retransmits += retransmits
-        if (newlyEstablished) record.established++
-        if (closed) record.closed++
-        const srttUs = valueWords[vw + Stats.SRTT_US / 4]!
-        if (tcp && srttUs > 0) this.aggregation.addRtt(flow, srttUs, valueWords[vw + Stats.RTTVAR_US / 4]!)
+        const known = owner >= 0 ? owners.owner(owner) : undefined
+        this.identity.read(dump, i, known, owner >= 0 ? owners.commId(owner) : 0)
+        const srttUs = tcp ? valueWords[vw + Stats.SRTT_US / 4]! : 0
+        this.aggregation.add(
+          this.identity.words, 0, sent, received, retransmits, newlyEstablished, closed, srttUs, valueWords[vw + Stats.RTTVAR_US / 4]!,
+        )
         table.set(row, Field.CHANGED_AT, now)
       }
       if (closed || now - table.get(row, Field.CHANGED_AT) >= this.options.idleTimeoutMs) {
@@ -136,15 +134,6 @@ export class FlowTracker {
       if (established) table.set(row, Field.ESTABLISHED, 1)
     }
     table.end()
-  }
-
-  /** The aggregation's index of entry `index`'s flow, whose record is made when this is the flow's first entry. */
-  private flowOf(dump: DumpView, index: number, owners: SocketOwners, owner: number): number {
-    const known = owner >= 0 ? owners.owner(owner) : undefined
-    const identity = this.identity
-    identity.read(dump, index, known, owner >= 0 ? owners.commId(owner) : 0)
-    const found = this.aggregation.find(identity.words, 0)
-    return found >= 0 ? found : this.aggregation.add(identity.words, 0, identity.record(known?.comm ?? ''))
   }
 
   /** Owners left without flow entries go after the idle timeout (a UDP socket between bursts keeps its owner). */

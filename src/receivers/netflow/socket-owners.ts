@@ -13,6 +13,8 @@ export class SocketOwners {
   /** Small ids of the process names decoded in this harvest, the same for the same text; '' is 0. */
   private readonly commIds: Int32Array
   private readonly idByComm = new Map<string, number>([['', 0]])
+  /** The process names by id. */
+  readonly commNames: string[] = ['']
   private readonly withFlows: Uint8Array
 
   constructor(dump: MapEntries) {
@@ -39,8 +41,9 @@ export class SocketOwners {
       this.decoded[index] = owner
       let id = this.idByComm.get(owner.comm)
       if (id === undefined) {
-        id = this.idByComm.size
+        id = this.commNames.length
         this.idByComm.set(owner.comm, id)
+        this.commNames.push(owner.comm)
       }
       this.commIds[index] = id
     }

@@ -30,7 +30,7 @@ const owner: Owner = { pid: 42, netns: 4026531840, udpBound: false, comm: 'curl'
 function read(entry: Entry, who: Owner | null = owner, commId = 1) {
   const identity = new FlowIdentity(ephemeral)
   identity.read(dumpOf(entry), 0, who ?? undefined, commId)
-  return { words: [...identity.words], record: identity.record(who?.comm ?? '') }
+  return { words: [...identity.words], record: identity.record(identity.words, 0, ['', who?.comm ?? '']) }
 }
 
 describe('netflow FlowIdentity', () => {

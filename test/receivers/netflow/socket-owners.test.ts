@@ -37,6 +37,7 @@ describe('netflow SocketOwners', () => {
     assert.equal(ids[0], ids[2])
     assert.equal(ids[1], 0)
     assert.notEqual(ids[0], 0)
+    assert.deepEqual([owners.commNames[ids[0]!], owners.commNames[0]], ['nginx', ''])
   })
 
   it('remembers which owners have flows and which were forgotten', () => {
