@@ -38,6 +38,8 @@ const volatile __u32 port_count = 0;
 const volatile __u8 match_udp = 1;
 const volatile __u8 match_tcp = 1;
 const volatile __u32 loopback_ifindex = 1;
+/* TCP segments with at least this much payload are looked up in port_filter_skips; 0: never (no lookup). */
+const volatile __u32 skip_min_payload = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -53,6 +55,17 @@ struct {
 	__type(key, struct port_filter_fragment_key);
 	__type(value, __u8);
 } port_filter_fragmented SEC(".maps");
+
+/* Written by user space while its parser is inside a long body (the http receiver): such segments are kept without
+ * their payload, which the parser would only count (the frame's original length still says how long it was). Only
+ * segments entirely inside the range are cut: one that reaches past it may carry the next message or chunk-size
+ * line. LRU: directions user space forgets age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PORT_FILTER_MAX_SKIPS);
+	__type(key, struct port_filter_skip_key);
+	__type(value, struct port_filter_skip);
+} port_filter_skips SEC(".maps");
 
 enum fragment_kind {
 	NOT_FRAGMENT,
@@ -73,6 +86,33 @@ static __always_inline int verdict(struct __sk_buff *skb, __u32 counter)
 {
 	count(counter);
 	return counter == PORT_FILTER_MATCHED || counter == PORT_FILTER_FRAGMENT_KEPT ? skb->len : 0;
+}
+
+/* Whether the segment's payload, `payload` bytes from `tcp` (the TCP header's offset), lies inside a range user
+ * space skips. `ip` is the IP header's offset. */
+static __always_inline bool payload_skipped(struct __sk_buff *skb, __u32 ip, __u32 tcp, __u32 payload, __u8 family,
+					    __u16 ports[2])
+{
+	struct port_filter_skip_key key;
+	struct port_filter_skip *skip;
+	__u32 seq;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	key.family = family;
+	key.source_port = ports[0];
+	key.destination_port = ports[1];
+	if (family == 4) {
+		if (bpf_skb_load_bytes(skb, ip + 12, key.source, 4) || bpf_skb_load_bytes(skb, ip + 16, key.destination, 4))
+			return false;
+	} else {
+		if (bpf_skb_load_bytes(skb, ip + 8, key.source, 16) || bpf_skb_load_bytes(skb, ip + 24, key.destination, 16))
+			return false;
+	}
+	skip = bpf_map_lookup_elem(&port_filter_skips, &key);
+	if (!skip || bpf_skb_load_bytes(skb, tcp + 4, &seq, sizeof(seq)))
+		return false;
+	seq = bpf_ntohl(seq);
+	return (__s32)(seq - skip->from) >= 0 && (__s32)(skip->until - (seq + payload)) >= 0;
 }
 
 static __always_inline bool port_wanted(__u16 port)
@@ -156,6 +196,7 @@ int port_filter(struct __sk_buff *skb)
 	struct port_filter_fragment_key key;
 	enum fragment_kind fragment = NOT_FRAGMENT;
 	__u32 offset = 0;
+	__u32 ip_start;
 	__u32 ip_end; /* offset just past the IP packet (its length fields), to see whether TCP carries payload */
 	int transport;
 
@@ -176,6 +217,7 @@ int port_filter(struct __sk_buff *skb)
 		offset += sizeof(tag);
 	}
 
+	ip_start = offset;
 	if (protocol == ETH_P_IP) {
 		__u8 header[20];
 
@@ -235,9 +277,16 @@ int port_filter(struct __sk_buff *skb)
 
 		if (bpf_skb_load_bytes(skb, offset + 12, data_offset_and_flags, sizeof(data_offset_and_flags)))
 			return verdict(skb, PORT_FILTER_MALFORMED);
+		__u32 header_end = offset + (data_offset_and_flags[0] >> 4) * 4;
+
 		/* A bare ACK carries nothing the parsers read: most of a request/response exchange's segments. */
-		if (ip_end <= offset + (data_offset_and_flags[0] >> 4) * 4 && !(data_offset_and_flags[1] & (TCP_FIN | TCP_SYN | TCP_RST)))
+		if (ip_end <= header_end && !(data_offset_and_flags[1] & (TCP_FIN | TCP_SYN | TCP_RST)))
 			return verdict(skb, PORT_FILTER_TCP_NO_PAYLOAD);
+		if (skip_min_payload && ip_end >= header_end + skip_min_payload &&
+		    payload_skipped(skb, ip_start, offset, ip_end - header_end, protocol == ETH_P_IP ? 4 : 6, endpoints)) {
+			count(PORT_FILTER_PAYLOAD_SKIPPED);
+			return header_end;
+		}
 	}
 	if (fragment == FIRST_FRAGMENT) {
 		__u8 seen = 1;

@@ -26,7 +26,9 @@ enum port_filter_counter {
 	PORT_FILTER_FRAGMENT_KEPT = 7,
 	/* A TCP segment on one of the ports with no payload and none of SYN, FIN, RST (a bare ACK): nothing to parse. */
 	PORT_FILTER_TCP_NO_PAYLOAD = 8,
-	PORT_FILTER_COUNTER_COUNT = 9,
+	/* Kept without its payload: a TCP segment inside a body user space skips (port_filter_skips). */
+	PORT_FILTER_PAYLOAD_SKIPPED = 9,
+	PORT_FILTER_COUNTER_COUNT = 10,
 };
 
 /* Key of the LRU hash `port_filter_fragmented`: one fragmented datagram (RFC 791 / RFC 8200 identity). Addresses
@@ -39,5 +41,24 @@ struct port_filter_fragment_key {
 	__u8 source[16];
 	__u8 destination[16];
 };
+
+/* Payload user space does not need, by connection direction (key of the LRU hash `port_filter_skips`): the
+ * header fields as they are on the wire, addresses of an IPv4 packet in the first 4 bytes (the rest zero). */
+struct port_filter_skip_key {
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3];
+	__u16 source_port; /* network byte order */
+	__u16 destination_port;
+	__u8 source[16];
+	__u8 destination[16];
+};
+
+/* Segments whose whole payload lies in [from, until) (TCP sequence numbers, host order) are kept without it. */
+struct port_filter_skip {
+	__u32 from;
+	__u32 until;
+};
+
+#define PORT_FILTER_MAX_SKIPS 4096
 
 #endif

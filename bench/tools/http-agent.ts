@@ -2,6 +2,7 @@
 // vmstat or `node --cpu-prof --cpu-prof-interval 4000` while one load runs (bench/http.ts measures; this profiles).
 //   node bench/tools/http-agent.ts [off|capture|default]   → prints the URLs, then `ready`
 //   wrk -t2 -c32 -d10s <url>; kill -INT <pid>                → prints the record count and the drops
+import type { PacketCapture } from '../../src/capture/packet-capture.ts'
 import { httpReceiverFactory } from '../../src/receivers/http/factory.ts'
 import type { HttpRecord } from '../../src/records.ts'
 import type { SelfCounter } from '../../src/telemetry/self.ts'
@@ -34,6 +35,9 @@ async function stop(): Promise<void> {
   stopping = true
   clearInterval(keepAlive)
   try {
+    // The capture filter's counters (a peek at the receiver's private capture, for this tool only).
+    const filter = (receiver as unknown as { capture?: PacketCapture } | undefined)?.capture?.stats().filter
+    if (filter) console.log(`filter: matched ${filter.matched}, payload skipped ${filter.payloadSkipped}, bare ACKs ${filter.tcpNoPayload}`)
     await receiver?.shutdown()
     const byReason = (name: string) => (settings.telemetry.get(name) as SelfCounter | undefined)
       ?.points().map((p) => `${p.attributes.reason}=${p.value}`).join(' ') || 'none'

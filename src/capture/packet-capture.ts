@@ -6,7 +6,9 @@
 //   for (const { reason, count } of capture.takeDrops()) telemetry.dropped(reason, count)   // periodically
 //   capture.close()                                                                          // in shutdown()
 import { loadNative, type BpfObject, type PacketBatch, type PacketRing, type PacketRingStats } from '../native/index.ts'
-import { loadPortFilter, readPortFilterCounters, type PortFilterCounters, type PortFilterOptions } from './port-filter.ts'
+import {
+  loadPortFilter, PayloadSkips, readPortFilterCounters, type PortFilterCounters, type PortFilterOptions,
+} from './port-filter.ts'
 
 export interface PacketCaptureOptions extends PortFilterOptions {
   /** One interface; every interface of the current network namespace when absent or empty. */
@@ -36,10 +38,13 @@ export class PacketCapture {
   private readonly reported = new Map<CaptureDropReason, number>()
   private closed = false
   private last: CaptureStats | undefined
+  /** Payload ranges the filter leaves out (with PacketCaptureOptions.skipMinPayload). */
+  readonly skips: PayloadSkips
 
   private constructor(filter: BpfObject, ring: PacketRing) {
     this.filter = filter
     this.ring = ring
+    this.skips = new PayloadSkips(filter)
   }
 
   /** Loads the filter and opens the ring; `onBatch` runs on the event loop until close(). */
@@ -97,6 +102,7 @@ export class PacketCapture {
   close(): void {
     if (this.closed) return
     this.closed = true
+    this.skips.close()
     try {
       this.ring.close()
       this.last = { ring: this.ring.stats(), filter: readPortFilterCounters(this.filter) }

@@ -10,13 +10,15 @@ const LOOPBACK_IFINDEX = 1
 /** enum port_filter_counter, in order. */
 const COUNTER_NAMES = [
   'seen', 'matched', 'loopbackDuplicate', 'notIp', 'fragment', 'malformed', 'notMatched', 'fragmentKept', 'tcpNoPayload',
+  'payloadSkipped',
 ] as const
 export type PortFilterCounterName = (typeof COUNTER_NAMES)[number]
 /**
  * Frames the filter saw, each counted in `seen` and in exactly one of the others. Kept: `matched` and
  * `fragmentKept` (later fragments of a datagram whose first fragment matched); `fragment` counts the later
  * fragments dropped (other ports' datagrams, or a first fragment that was not seen first); `tcpNoPayload` the bare
- * ACKs of the ports' TCP connections, left in the kernel since they carry nothing to parse (not a loss).
+ * ACKs of the ports' TCP connections, left in the kernel since they carry nothing to parse (not a loss);
+ * `payloadSkipped` the segments kept without their payload because user space skips it (PayloadSkips; not a loss).
  */
 export type PortFilterCounters = Record<PortFilterCounterName, number>
 
@@ -27,6 +29,11 @@ export interface PortFilterOptions {
   tcp?: boolean
   /** Another build of the filter (tests); build/bpf/port_filter.bpf.o by default. */
   objectPath?: string
+  /**
+   * TCP segments with at least this many payload bytes are checked against the ranges set through PayloadSkips;
+   * 0 (default): never, at no cost.
+   */
+  skipMinPayload?: number
 }
 
 function u8(value: boolean): Buffer {
@@ -65,6 +72,7 @@ export function loadPortFilter(options: PortFilterOptions): BpfObject {
         match_udp: u8(udp),
         match_tcp: u8(tcp),
         loopback_ifindex: u32(LOOPBACK_IFINDEX),
+        skip_min_payload: u32(options.skipMinPayload ?? 0),
       },
     })
   } catch (error) {
@@ -89,4 +97,61 @@ export function readPortFilterCounters(filter: BpfObject): PortFilterCounters {
     counters[name] = Number(sum)
   })
   return counters
+}
+
+/** One direction of a TCP connection, as PayloadSkips keys it. Addresses as 32-bit big-endian words (IPv4: word 0). */
+export interface SkipDirection {
+  family: 4 | 6
+  source: readonly [number, number, number, number]
+  sourcePort: number
+  destination: readonly [number, number, number, number]
+  destinationPort: number
+}
+
+/**
+ * The filter's `port_filter_skips` (bpf/port_filter.h): payload ranges, by connection direction, that user space
+ * does not need (a body it would only count). Segments wholly inside a range reach user space without their payload,
+ * their original length intact. A map update per range: for long bodies, not per segment.
+ */
+export class PayloadSkips {
+  private readonly filter: BpfObject
+  private readonly key = Buffer.alloc(40)
+  private readonly value = Buffer.alloc(8)
+  private closed = false
+
+  constructor(filter: BpfObject) {
+    this.filter = filter
+  }
+
+  /** Skip the payload of segments within sequence numbers [from, until) of `direction` (replaces its range). */
+  set(direction: SkipDirection, from: number, until: number): void {
+    if (this.closed) return
+    this.value.writeUInt32LE(from >>> 0, 0)
+    this.value.writeUInt32LE(until >>> 0, 4)
+    this.filter.map('port_filter_skips').update(this.keyOf(direction), this.value)
+  }
+
+  delete(direction: SkipDirection): void {
+    if (this.closed) return
+    this.filter.map('port_filter_skips').delete(this.keyOf(direction))
+  }
+
+  /** The filter is gone (the capture closed): what is set or deleted from now on changes nothing. */
+  close(): void {
+    this.closed = true
+  }
+
+  private keyOf(d: SkipDirection): Buffer {
+    const key = this.key
+    key.fill(0)
+    key[0] = d.family
+    key.writeUInt16BE(d.sourcePort, 4)
+    key.writeUInt16BE(d.destinationPort, 6)
+    const words = d.family === 4 ? 1 : 4
+    for (let i = 0; i < words; i++) {
+      key.writeUInt32BE(d.source[i]! >>> 0, 8 + 4 * i)
+      key.writeUInt32BE(d.destination[i]! >>> 0, 24 + 4 * i)
+    }
+    return key
+  }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import net from 'node:net'
 import { PacketCapture } from '../../src/capture/packet-capture.ts'
 import { framesOf, PacketType, type Frame } from '../../src/native/frames.ts'
 import { decodeFrame, isFragment } from '../../src/net/packet.ts'
@@ -7,7 +8,7 @@ import { createTestHost, type TestHost } from '../helpers/netns.ts'
 import { openFdCount, waitFor } from '../native/native-test-object.ts'
 import { fragmentsOf } from '../net/fragments.ts'
 import { udpSegment } from '../receivers/dns/builders.ts'
-import { sendRawPackets, sendUdp, sendUdpFromHost, tcpPingPong, transportOf } from './traffic.ts'
+import { runInHost, sendRawPackets, sendUdp, sendUdpFromHost, tcpPingPong, transportOf } from './traffic.ts'
 
 const PORT = 39253
 const OTHER_PORT = 39254
@@ -87,6 +88,52 @@ describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () =>
       assert.ok(capture.stats().filter.tcpNoPayload > 0, 'the bare ACKs were counted')
     } finally {
       capture.close()
+    }
+  })
+
+  it('hands over TCP segments inside a range user space skips without their payload, their length kept', async () => {
+    const { frames, capture } = collect({ ports: [PORT], udp: false, interface: host.hostInterface, skipMinPayload: 1024 })
+    const BODY = 256 * 1024
+    let send: (() => void) | undefined
+    const server = net.createServer((socket) => {
+      socket.write('head')
+      send = () => socket.end(Buffer.alloc(BODY, 0x78))
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((resolve) => server.listen(PORT, host.gatewayIpv4, resolve))
+    try {
+      const client = runInHost(host, 'python3', ['-c', [
+        'import socket',
+        `s = socket.create_connection((${JSON.stringify(host.gatewayIpv4)}, ${PORT}), timeout=10)`,
+        'n = 0',
+        'while True:',
+        '    d = s.recv(65536)',
+        '    if not d: break',
+        '    n += len(d)',
+        'print(n)',
+      ].join('\n')])
+      const fromServer = () => frames.filter((f) => transportOf(f.data).sourcePort === PORT)
+      await waitFor('the head segment', () => fromServer().some((f) => transportOf(f.data).payload.toString() === 'head'))
+      const head = fromServer().find((f) => transportOf(f.data).payload.toString() === 'head')!
+      const seq = head.data.readUInt32BE(20 + 4)
+      const [sourcePort, destinationPort] = [PORT, transportOf(head.data).destinationPort]
+      const word = (at: number) => head.data.readUInt32BE(at)
+      capture.skips.set({
+        family: 4, source: [word(12), 0, 0, 0], sourcePort, destination: [word(16), 0, 0, 0], destinationPort,
+      }, seq + 4, seq + 4 + BODY)
+      send!()
+      assert.equal(Number(await client), 4 + BODY)
+      await settle()
+      const headers = (f: Frame) => 20 + (f.data[32]! >> 4) * 4 // IPv4 header, then the TCP header's length
+      const body = fromServer().filter((f) => f.origlen > headers(f) && f !== head)
+      assert.ok(body.length > 0)
+      // Every body segment lies inside the range: headers only, all payload accounted for by origlen.
+      assert.ok(body.every((f) => f.data.length === headers(f)), body.map((f) => `${f.data.length}/${f.origlen}`).join(' '))
+      assert.equal(body.reduce((sum, f) => sum + f.origlen - headers(f), 0), BODY)
+      assert.equal(capture.stats().filter.payloadSkipped, body.length)
+    } finally {
+      capture.close()
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 

@@ -50,7 +50,8 @@ export async function tcpPingPong(host: TestHost, address: string, port: number)
   }
 }
 
-function runInHost(host: TestHost, command: string, args: string[]): Promise<string> {
+/** Runs `command` in the test host's namespace; resolves with its output once it exits 0. */
+export function runInHost(host: TestHost, command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = host.spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''

@@ -1,5 +1,6 @@
 // A real nginx (Debian `nginx`) for tests, serving in a test namespace: `/ok` (return 200), missing files (404),
-// `/files/` (small.txt and a 64 KiB big.txt), `/chunked/` (the same files with a chunked body, through sub_filter)
+// `/files/` (small.txt, a 64 KiB big.txt and a 2 MiB large.txt), `/chunked/` (the same files with a chunked body, through sub_filter),
+// `/slow/` and `/slow-chunked/` (the same at 4 MB/s)
 // and, on a second port, the same over TLS 1.2/1.3 with a self-signed certificate made here by `openssl req`.
 // Configuration, logs, pid file and certificate live in a temp dir that stop() removes.
 import { execFileSync, type ChildProcess } from 'node:child_process'
@@ -35,6 +36,8 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   const files = {
     'small.txt': Buffer.from('small file served by nginx\n'),
     'big.txt': Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(1772)).subarray(0, 65536),
+    // Long enough, fetched at a limited rate, for the http receiver to skip most of its body in the kernel.
+    'large.txt': Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(56_680)).subarray(0, 2 * 1024 * 1024),
   }
   for (const [name, body] of Object.entries(files)) writeFileSync(join(root, name), body)
   const certificate = join(dir, 'cert.pem')
@@ -49,6 +52,9 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     'location = /ok { return 200 "ok\\n"; }',
     `location /files/ { alias ${root}/; }`,
     `location /chunked/ { alias ${root}/; sub_filter_types *; sub_filter_once off; sub_filter "zzz" "z"; }`,
+    // The same at 4 MB/s: long bodies that stay on the wire for a while, not in the client's socket buffer.
+    `location /slow/ { alias ${root}/; limit_rate 4m; }`,
+    `location /slow-chunked/ { alias ${root}/; limit_rate 4m; sub_filter_types *; sub_filter_once off; sub_filter "zzz" "z"; }`,
     `location / { root ${root}; }`,
   ]
   writeFileSync(join(dir, 'nginx.conf'), [

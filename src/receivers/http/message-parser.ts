@@ -110,6 +110,11 @@ export class MessageParser {
     return this.state === State.TO_END
   }
 
+  /** Bytes of the current body (or chunk) still to come: bytes the parser will only count. */
+  get bodyRemaining(): number {
+    return this.state === State.BODY || this.state === State.CHUNK_DATA ? this.remaining : 0
+  }
+
   /** Joined mid-stream: wait for a piece that starts like a message before reading (nothing is counted). */
   resync(): void {
     this.state = State.RESYNC

@@ -16,6 +16,7 @@ import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
 import { TcpFlags } from '../../net/packet.ts'
 import { decodeTcpSegment, NOT_TCP, TcpSegment } from '../../net/tcp-segment.ts'
 import type { Endpoint, HttpRecord } from '../../records.ts'
+import type { BodySkips, SkipState } from './body-skips.ts'
 import { ConnectionTable, tupleOf, type TupleEntry } from './connection-table.ts'
 import { HttpExchange, type ExchangeOptions } from './exchange.ts'
 import { couldStartRequest, couldStartResponse } from './start-line.ts'
@@ -35,9 +36,11 @@ export interface PacketTrackerOptions extends ExchangeOptions {
   idleNs: number
   /** Records held between collections; beyond it new ones are dropped (`buffer_full`). */
   maxBuffered: number
+  /** Where long bodies are announced to the capture filter, which then leaves their payload out; none: all captured. */
+  skips?: BodySkips
 }
 
-interface Connection extends TupleEntry {
+interface Connection extends TupleEntry, SkipState {
   exchange: HttpExchange
   toServer: TcpOrder
   toClient: TcpOrder
@@ -128,6 +131,7 @@ export class PacketTracker {
       connection.dataSeen = true
       const parser = fromClient ? connection.exchange.requests : connection.exchange.responses
       order.push(segment.seq, data, segment.payloadStart, segment.payloadEnd, segment.payloadMissing, timestampNs, parser)
+      this.options.skips?.update(connection, fromClient, order, parser)
     }
     // After this segment's data: a response whose request was lost pairs with nothing rather than with the next request.
     if (flags & TcpFlags.ACK) {
@@ -156,7 +160,10 @@ export class PacketTracker {
 
   /** Forgets every connection (shutdown), counting requests still waiting. */
   clear(): void {
-    for (const connection of this.connections.values()) connection.exchange.close('shutdown_pending')
+    for (const connection of this.connections.values()) {
+      connection.exchange.close('shutdown_pending')
+      this.options.skips?.forget(connection)
+    }
     this.connections.clear()
   }
 
@@ -195,6 +202,8 @@ export class PacketTracker {
       finFromClient: false,
       finFromServer: false,
       dataSeen: false,
+      skipToServerUntil: -1,
+      skipToClientUntil: -1,
     }
     if (this.connections.size >= this.options.maxConnections) this.evictOldest()
     this.connections.add(connection, segment)
@@ -222,6 +231,7 @@ export class PacketTracker {
 
   private remove(connection: Connection, reason: 'unanswered_at_close' | 'connection_evicted'): void {
     connection.exchange.close(reason)
+    this.options.skips?.forget(connection)
     this.connections.delete(connection)
   }
 }

@@ -6,6 +6,7 @@ import { PacketCapture } from '../../capture/packet-capture.ts'
 import type { PacketBatch } from '../../native/types.ts'
 import type { HttpRecord } from '../../records.ts'
 import type { HttpConfig } from './config.ts'
+import { BodySkips } from './body-skips.ts'
 import type { ExchangeOptions } from './exchange.ts'
 import { findLibssl } from './libssl.ts'
 import { PacketTracker } from './packet-tracker.ts'
@@ -23,6 +24,13 @@ const MAX_PENDING_PER_CONNECTION = 64
 const MAX_EARLY_BYTES = 256 * 1024
 const MAX_BUFFERED = 262_144
 const MIN_IDLE_NS = 120_000_000_000
+/**
+ * Bodies with at least this much left are announced to the capture filter, which then hands over their segments
+ * without payload (body-skips.ts): a map update saves copying (twice: into the ring, into the batch) that much.
+ */
+const SKIP_MIN_BODY = 16 * 1024
+/** Segments with less payload are not looked up in the filter (no saving worth a hash lookup per frame). */
+const SKIP_MIN_PAYLOAD = 1024
 
 const realtimeNs = () => Date.now() * 1_000_000
 const monotonicNs = () => Number(process.hrtime.bigint())
@@ -58,7 +66,14 @@ export class HttpReceiver implements Receiver {
     const timeoutNs = config.timeout * 1_000_000
     const idleNs = Math.max(2 * timeoutNs, MIN_IDLE_NS)
     const common = { ...exchange, maxConnections: config.max_connections, timeoutNs, idleNs, maxBuffered: MAX_BUFFERED }
-    this.packets = new PacketTracker({ ...common, serverPorts: new Set(config.ports), maxEarlyBytes: MAX_EARLY_BYTES }, this.telemetry)
+    // The capture opens in start(): until then (and after close) there is nothing to tell.
+    const skips = new BodySkips({
+      set: (direction, from, until) => this.capture?.skips.set(direction, from, until),
+      delete: (direction) => this.capture?.skips.delete(direction),
+    }, SKIP_MIN_BODY)
+    this.packets = new PacketTracker(
+      { ...common, serverPorts: new Set(config.ports), maxEarlyBytes: MAX_EARLY_BYTES, skips }, this.telemetry,
+    )
     this.tls = new TlsTracker(common, this.telemetry)
     settings.telemetry.gauge(
       { name: 'netlens.http.connections', description: 'HTTP connections being decoded, by source (packets, tls).', unit: '{connection}' },
@@ -74,7 +89,7 @@ export class HttpReceiver implements Receiver {
     const { ports } = this.config
     try {
       this.capture = PacketCapture.open(
-        { ports, udp: false, tcp: true, interface: this.config.interface },
+        { ports, udp: false, tcp: true, interface: this.config.interface, skipMinPayload: SKIP_MIN_PAYLOAD },
         (batch) => this.handleCaptured(batch),
       )
       const libssl = this.config.tls.enabled ? this.libssl() : undefined

@@ -38,6 +38,11 @@ export class TcpOrder {
     this.maxEarlyBytes = maxEarlyBytes
   }
 
+  /** Sequence number of the next byte to deliver; -1 before the first segment. */
+  get nextSeq(): number {
+    return this.next
+  }
+
   /** Bytes held out of order. */
   get heldBytes(): number {
     return this.earlyBytes

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
-import { PacketType } from '../../../src/native/frames.ts'
+import type { SkipDirection } from '../../../src/capture/port-filter.ts'
+import { PacketType, type Frame } from '../../../src/native/frames.ts'
 import { TcpFlags } from '../../../src/net/packet.ts'
+import { BodySkips } from '../../../src/receivers/http/body-skips.ts'
 import { PacketTracker } from '../../../src/receivers/http/packet-tracker.ts'
 import { HttpTelemetry } from '../../../src/receivers/http/telemetry.ts'
 import { SelfTelemetry, type SelfCounter } from '../../../src/telemetry/self.ts'
@@ -111,6 +113,58 @@ describe('http PacketTracker', () => {
     assert.deepEqual(paths, Array.from({ length: 20 }, (_, n) => path(n)).filter((p) => p !== '/03'))
     assert.deepEqual([dropped('response_without_request'), dropped('parse_error'), dropped('pending_full')], [1, 1, 0])
     assert.equal(t.connectionCount, 0)
+  })
+
+  it('reads frames the capture cut short (snap length): the missing payload is skipped inside a body', () => {
+    const { t, dropped } = tracker()
+    const c = connection(client, 1000)
+    const s = connection(server, 5000)
+    /** The frame as the filter keeps it without payload: IP and TCP headers only, its original length intact. */
+    const cut = (frame: Frame) => ({ ...frame, data: frame.data.subarray(0, 40) })
+    t.handleFrame(c.syn(ms(1)))
+    t.handleFrame(s.syn(ms(1), SYN | ACK))
+    // A Content-Length body of 30000 bytes, its middle segment captured without payload.
+    t.handleFrame(c.data(get('/big'), ms(2)))
+    t.handleFrame(s.data('HTTP/1.1 200 OK\r\nContent-Length: 30000\r\n\r\n' + 'a'.repeat(10_000), ms(3)))
+    t.handleFrame(cut(s.data('b'.repeat(10_000), ms(4))))
+    t.handleFrame(s.data('c'.repeat(10_000), ms(5)))
+    // A chunked body whose second chunk-size line was in a segment captured without payload: the framing is lost
+    // there (capture_gap), the record was made at the status line, and the next response is read again.
+    t.handleFrame(c.data(get('/chunked'), ms(6)))
+    t.handleFrame(s.data('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n' + 'd'.repeat(256) + '\r\n', ms(7)))
+    t.handleFrame(cut(s.data('100\r\n' + 'e'.repeat(256) + '\r\n', ms(8))))
+    t.handleFrame(s.data('0\r\n\r\n', ms(9)))
+    t.handleFrame(c.data(get('/after'), ms(10)))
+    t.handleFrame(s.data(ok(), ms(11)))
+    assert.deepEqual(t.collect(Number(ms(20))).map((r) => `${r.path} ${r.statusCode}`), ['/big 200', '/chunked 200', '/after 200'])
+    assert.deepEqual([dropped('parse_error'), dropped('response_without_request'), dropped('truncated_packet')], [1, 0, 0])
+  })
+
+  it('tells the capture which payload of a long body it need not copy, and forgets it once passed', () => {
+    const calls: string[] = []
+    const skipper = {
+      set: (d: SkipDirection, from: number, until: number) => calls.push(`set ${d.sourcePort}->${d.destinationPort} ${from} ${until}`),
+      delete: (d: SkipDirection) => calls.push(`delete ${d.sourcePort}->${d.destinationPort}`),
+    }
+    const { t } = tracker({ skips: new BodySkips(skipper, 16_384) })
+    const c = connection(client, 1000)
+    const s = connection(server, 5000)
+    t.handleFrame(c.syn(ms(1)))
+    t.handleFrame(s.syn(ms(1), SYN | ACK))
+    t.handleFrame(c.data(get('/small'), ms(2)))
+    t.handleFrame(s.data(ok('x'.repeat(10_000)), ms(3)))
+    assert.deepEqual(calls, [], 'a body under the minimum is not announced')
+    t.handleFrame(c.data(get('/big'), ms(4)))
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'
+    t.handleFrame(s.data(head + 'a'.repeat(1000), ms(5)))
+    // The body's next byte is server sequence 5001 + (the first response) + head + 1000.
+    const from = 5001 + ok('x'.repeat(10_000)).length + head.length + 1000
+    assert.deepEqual(calls, [`set 8080->${client.sport} ${from} ${from + 99_000}`])
+    for (let i = 0; i < 3; i++) t.handleFrame(s.data('b'.repeat(33_000), ms(6)))
+    t.handleFrame(c.data(get('/next'), ms(7)))
+    t.handleFrame(s.data(ok(), ms(8)))
+    assert.deepEqual(calls.slice(1), [`delete 8080->${client.sport}`])
+    assert.equal(t.collect(Number(ms(20))).length, 3)
   })
 
   it('counts requests lost to RST, to the timeout and to eviction', () => {
