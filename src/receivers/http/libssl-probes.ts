@@ -1,12 +1,14 @@
 // Where in libssl.so.3 to put the read and write probes. A uprobe on an instruction the kernel cannot emulate is
-// two traps (the breakpoint, then a single step of the displaced instruction), and on this project's VMs each such
-// hit cost ~17 µs, a probed HTTPS request eight of them (REFERENCE: bench/tls-uprobes.ts). OpenSSL 3's SSL_read,
-// SSL_read_ex, SSL_write and SSL_write_ex all begin with a stack adjustment (single-stepped), and all four call one
-// internal function per direction, ssl_read_internal(s, buf, num, &readbytes) and ssl_write_internal(s, buf, num,
-// &written), whose first instruction is a push (emulated: one trap). So the probes go on those two when they can
-// be found: the one call target that SSL_read and SSL_read_ex share (likewise the writes), read from the code of
-// the exported functions. Their arguments and return value are those of the _ex functions. When the code does not
-// show one shared target (another compiler, LTO inlining), the four exported functions are probed instead.
+// two traps (the breakpoint, then a single step of the displaced instruction); on the development VMs such a hit
+// cost ~13 µs, an emulated one ~0.7 µs (perf probe, no BPF program; `node bench/tls-uprobes.ts` measures netlens's
+// own: +14 µs per call on the exported functions, +1.6 µs on the internal ones), and wrk + nginx make ~5 probed
+// calls per HTTPS request. OpenSSL 3's SSL_read, SSL_read_ex, SSL_write and SSL_write_ex all begin with a stack
+// adjustment (single-stepped), and all four call one internal function per direction, ssl_read_internal(s, buf,
+// num, &readbytes) and ssl_write_internal(s, buf, num, &written), whose first instruction is a push (emulated: one
+// trap). So the probes go on those two when they can be found: the one call target that SSL_read and SSL_read_ex
+// share (likewise the writes), read from the code of the exported functions. Their arguments and return value are
+// those of the _ex functions. When the code does not show one shared target (another compiler, LTO inlining), the
+// four exported functions are probed instead.
 import { readFileSync } from 'node:fs'
 
 export type ProbeTargets =
