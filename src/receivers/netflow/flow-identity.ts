@@ -3,7 +3,8 @@
 // Read from the raw entry as IDENTITY_WORDS numbers (addresses as their raw words), so a harvest finds an entry's
 // flow without making strings or objects; the record itself is made from these words, once per flow.
 import type { Direction, FlowRecord } from '../../records.ts'
-import { AddressFormatter, FlowDirection, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE, type Owner } from './layout.ts'
+import { AddressFormatter, FlowDirection, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE } from './layout.ts'
+import type { SocketOwners } from './socket-owners.ts'
 
 export const IDENTITY_WORDS = 13
 /** Word positions; an IPv4 address is its first word, the other three 0. */
@@ -40,14 +41,14 @@ export class FlowIdentity {
     this.collapsePort = collapsePort
   }
 
-  /** Reads the identity of entry `index` into `words`; `commId` stands for the owner's process name. */
-  read(dump: DumpView, index: number, owner: Owner | undefined, commId: number): void {
+  /** Reads the identity of entry `index`, whose socket's owner is `owner` of `owners` (-1: unknown), into `words`. */
+  read(dump: DumpView, index: number, owners: SocketOwners, owner: number): void {
     const { keys, values, keyWords, valueWords } = dump
     const ko = index * KEY_SIZE
     const vo = index * STATS_SIZE
     const words = this.words
     const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
-    const direction = directionOf(tcp, values[vo + Stats.DIRECTION]!, owner)
+    const direction = directionOf(tcp, values[vo + Stats.DIRECTION]!, owner < 0 ? undefined : owners.udpBound(owner))
     const incoming = direction === FlowDirection.INCOMING
     const local = incoming ? Word.DESTINATION : Word.SOURCE
     const remote = incoming ? Word.SOURCE : Word.DESTINATION
@@ -62,9 +63,9 @@ export class FlowIdentity {
     if (this.collapsePort(source)) source = 0
     else if (direction === FlowDirection.UNKNOWN && this.collapsePort(destination)) destination = 0
 
-    words[Word.NETNS] = owner?.netns ?? 0
-    words[Word.PID] = owner?.pid ?? 0
-    words[Word.COMM] = commId
+    words[Word.NETNS] = owner < 0 ? 0 : owners.netns(owner)
+    words[Word.PID] = owner < 0 ? 0 : owners.pid(owner)
+    words[Word.COMM] = owner < 0 ? 0 : owners.commId(owner)
     words[Word.KIND] = (tcp ? TCP : 0) | (ipv6 ? IPV6 : 0) | (direction << DIRECTION_SHIFT)
     words[Word.PORTS] = source | (destination << 16)
   }
@@ -119,9 +120,12 @@ function setIpv4(words: Uint32Array, at: number, address: number): void {
   words[at + 3] = 0
 }
 
-/** Direction (FlowDirection) from kernel facts only: the TCP handshake the kernel saw, or a UDP port chosen by bind(). */
-function directionOf(tcp: boolean, kernelDirection: number, owner: Owner | undefined): number {
+/**
+ * Direction (FlowDirection) from kernel facts only: the TCP handshake the kernel saw, or a UDP port chosen by
+ * bind() (`udpBound`: undefined when the socket's owner is unknown).
+ */
+function directionOf(tcp: boolean, kernelDirection: number, udpBound: boolean | undefined): number {
   if (tcp) return kernelDirection === FlowDirection.OUTGOING || kernelDirection === FlowDirection.INCOMING ? kernelDirection : FlowDirection.UNKNOWN
-  if (!owner) return FlowDirection.UNKNOWN
-  return owner.udpBound ? FlowDirection.INCOMING : FlowDirection.OUTGOING
+  if (udpBound === undefined) return FlowDirection.UNKNOWN
+  return udpBound ? FlowDirection.INCOMING : FlowDirection.OUTGOING
 }

@@ -3,10 +3,10 @@
 // the difference, joins the socket's owner, decides source/destination from the kernel's direction, collapses
 // client ports, aggregates entries that become the same flow, and says which entries to delete (closed or idle).
 // Entries that did not change since the last harvest are skipped without being decoded. A harvest visits every
-// entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), sockets are
-// known by their identity as a number (cookie, or the id classic hooks assign: below 2^53 either way), owners are
-// decoded only for changed entries (SocketOwners), and an entry finds its record by an identity of numbers read
-// from its raw fields (FlowIdentity, FlowAggregation): no per-entry strings or objects, a record per flow.
+// entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), owners are
+// found by the socket identity's raw words (cookie, or the id classic hooks assign) and read in place
+// (SocketOwners), and an entry's flow is an identity of numbers read from its raw fields (FlowIdentity,
+// FlowAggregation): no per-entry strings or objects, a record per flow.
 import type { MapEntries } from '../../native/types.ts'
 import type { FlowRecord } from '../../records.ts'
 import { EntryTable, Field } from './entry-table.ts'
@@ -40,7 +40,8 @@ export class FlowTracker {
    */
   private readonly entries = new EntryTable()
   /** Owners with no flow entry, by socket cookie, since when (ms): deleted after the idle timeout. */
-  private readonly ownerless = new Map<number, number>()
+  private ownerless = new Map<number, number>()
+  private readonly owners = new SocketOwners()
   private readonly identity: FlowIdentity
   private readonly aggregation = new FlowAggregation()
   private readonly options: TrackerOptions
@@ -56,7 +57,8 @@ export class FlowTracker {
 
   /** `final`: the last harvest before the maps go away, so nothing waits for a later one. */
   harvest(flows: MapEntries, ownerDump: MapEntries, now: number, final = false): HarvestResult {
-    const owners = new SocketOwners(ownerDump)
+    const owners = this.owners
+    owners.load(ownerDump)
     const staleFlows: Buffer[] = []
     const staleOwners: Buffer[] = []
     this.visit(flows, owners, now, final, staleFlows, staleOwners)
@@ -79,7 +81,6 @@ export class FlowTracker {
       const vo = i * STATS_SIZE
       const kw = ko >>> 2
       const vw = vo >>> 2
-      const cookie = keyWords[kw]! + keyWords[kw + 1]! * 0x1_0000_0000
       const state = values[vo + Stats.STATE]!
       const established = (state & FlowState.ESTABLISHED) !== 0
       const closed = (state & FlowState.CLOSED) !== 0
@@ -98,7 +99,8 @@ export class FlowTracker {
       const retransmits = Math.max(0, totalRetrans - table.get(row, Field.TOTAL_RETRANS))
       const newlyEstablished = established && !table.get(row, Field.ESTABLISHED)
       const changed = sent > 0 || received > 0 || retransmits > 0 || newlyEstablished || closed
-      const owner = owners.indexOf(cookie)
+      // The key starts with the socket's identity (cookie or classic id), as the owner map's key.
+      const owner = owners.indexOf(keyWords, kw)
       const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
 
       if (changed && owner < 0 && !closed && !final && tcp) {
@@ -110,8 +112,7 @@ export class FlowTracker {
       }
       table.set(row, Field.AWAITING_SINCE, 0)
       if (changed) {
-        const known = owner >= 0 ? owners.owner(owner) : undefined
-        this.identity.read(dump, i, known, owner >= 0 ? owners.commId(owner) : 0)
+        this.identity.read(dump, i, owners, owner)
         const srttUs = tcp ? valueWords[vw + Stats.SRTT_US / 4]! : 0
         this.aggregation.add(
           this.identity.words, 0, sent, received, retransmits, newlyEstablished, closed, srttUs, valueWords[vw + Stats.RTTVAR_US / 4]!,
@@ -138,20 +139,14 @@ export class FlowTracker {
 
   /** Owners left without flow entries go after the idle timeout (a UDP socket between bursts keeps its owner). */
   private expireOwnerless(owners: SocketOwners, now: number, stale: Buffer[]): void {
-    for (const cookie of this.ownerless.keys()) {
-      const owner = owners.indexOf(cookie)
-      if (owner < 0 || owners.hasFlows(owner)) this.ownerless.delete(cookie)
-    }
+    const before = this.ownerless
+    this.ownerless = new Map()
     for (let owner = 0; owner < owners.count; owner++) {
       if (owners.hasFlows(owner) || owners.isForgotten(owner)) continue
-      const cookie = owners.identity(owner)
-      const since = this.ownerless.get(cookie) ?? now
-      if (now - since >= this.options.idleTimeoutMs) {
-        stale.push(owners.key(owner))
-        this.ownerless.delete(cookie)
-      } else {
-        this.ownerless.set(cookie, since)
-      }
+      const identity = owners.identity(owner)
+      const since = before.get(identity) ?? now
+      if (now - since >= this.options.idleTimeoutMs) stale.push(owners.key(owner))
+      else this.ownerless.set(identity, since)
     }
   }
 }

@@ -76,20 +76,5 @@ export class AddressFormatter {
   }
 }
 
-export interface Owner {
-  pid: number
-  netns: number
-  udpBound: boolean
-  comm: string
-}
-
-export function decodeOwner(value: Buffer, offset = 0): Owner {
-  const comm = value.subarray(offset + 16, offset + 32)
-  const end = comm.indexOf(0)
-  return {
-    pid: value.readUInt32LE(offset),
-    netns: value.readUInt32LE(offset + 4),
-    udpBound: value.readUInt8(offset + 8) !== 0,
-    comm: comm.toString('utf8', 0, end < 0 ? comm.length : end),
-  }
-}
+/** Offsets in struct netflow_owner (comm: TASK_COMM_LEN bytes, NUL-terminated when shorter). */
+export const OwnerField = { PID: 0, NETNS: 4, UDP_BOUND: 8, COMM: 16 } as const

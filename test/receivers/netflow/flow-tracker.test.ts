@@ -1,48 +1,7 @@
 import assert from 'node:assert/strict'
 import { FlowTracker } from '../../../src/receivers/netflow/flow-tracker.ts'
-import { FlowDirection, FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY_SIZE, OWNER_SIZE, Stats, STATS_SIZE } from '../../../src/receivers/netflow/layout.ts'
-
-// Builders for map contents laid out as bpf/netflow.h says.
-interface FakeFlow {
-  cookie: bigint; protocol: number; local: number[]; localPort: number; remote: number[]; remotePort: number
-  sent?: number; received?: number; retrans?: number; srtt?: number; rttvar?: number; direction?: number; state?: number
-}
-
-function flows(list: FakeFlow[]) {
-  const keys = Buffer.alloc(list.length * KEY_SIZE)
-  const values = Buffer.alloc(list.length * STATS_SIZE)
-  list.forEach((f, i) => {
-    const k = keys.subarray(i * KEY_SIZE), v = values.subarray(i * STATS_SIZE)
-    k.writeBigUInt64LE(f.cookie, 0)
-    Buffer.from(f.remote).copy(k, 8)
-    k.writeUInt16LE(f.remotePort, 24)
-    v.writeBigUInt64LE(BigInt(f.sent ?? 0), Stats.BYTES_SENT)
-    v.writeBigUInt64LE(BigInt(f.received ?? 0), Stats.BYTES_RECEIVED)
-    v.writeUInt32LE(f.retrans ?? 0, Stats.TOTAL_RETRANS)
-    v.writeUInt32LE(f.srtt ?? 0, Stats.SRTT_US)
-    v.writeUInt32LE(f.rttvar ?? 0, Stats.RTTVAR_US)
-    v.writeUInt16LE(f.localPort, Stats.LOCAL_PORT)
-    v.writeUInt8(f.local.length === 4 ? 2 : 10, Stats.FAMILY)
-    v.writeUInt8(f.protocol, Stats.PROTOCOL)
-    Buffer.from(f.local).copy(v, Stats.LOCAL_ADDR)
-    v.writeUInt8(f.direction ?? 0, Stats.DIRECTION)
-    v.writeUInt8(f.state ?? 0, Stats.STATE)
-  })
-  return { keys, values, count: list.length }
-}
-
-function owners(list: Array<{ cookie: bigint; pid: number; comm: string; udpBound?: boolean }>) {
-  const keys = Buffer.alloc(list.length * 8)
-  const values = Buffer.alloc(list.length * OWNER_SIZE)
-  list.forEach((o, i) => {
-    keys.writeBigUInt64LE(o.cookie, i * 8)
-    values.writeUInt32LE(o.pid, i * OWNER_SIZE)
-    values.writeUInt32LE(4026531840, i * OWNER_SIZE + 4)
-    values.writeUInt8(o.udpBound ? 1 : 0, i * OWNER_SIZE + 8)
-    values.write(o.comm, i * OWNER_SIZE + 16)
-  })
-  return { keys, values, count: list.length }
-}
+import { FlowDirection, FlowState, IPPROTO_TCP, IPPROTO_UDP } from '../../../src/receivers/netflow/layout.ts'
+import { flows, owners, type FakeFlow } from './dumps.ts'
 
 const client = [10, 0, 0, 1]
 const server = [10, 0, 0, 2]
@@ -98,6 +57,16 @@ describe('netflow FlowTracker', () => {
     assert.equal(records[0]!.established, 3)
     assert.equal(records[0]!.closed, 3)
     assert.equal(records[0]!.bytesSent, 30)
+  })
+
+  it('folds the sockets of one process into one flow, and keeps another process name apart', () => {
+    const peer = (cookie: bigint): FakeFlow => ({
+      cookie, protocol: IPPROTO_UDP, local: client, localPort: 40000 + Number(cookie), remote: server, remotePort: 53, sent: 10,
+    })
+    const { records } = tracker().harvest(flows([peer(1n), peer(2n), peer(3n)]), owners([
+      { cookie: 1n, pid: 7, comm: 'resolver' }, { cookie: 2n, pid: 7, comm: 'resolver' }, { cookie: 3n, pid: 7, comm: 'resolver-2' },
+    ]), 0)
+    assert.deepEqual(records.map((r) => [r.comm, r.bytesSent]), [['resolver', 20], ['resolver-2', 10]])
   })
 
   it('takes UDP direction from a bound port and expires idle peers and their owner', () => {
