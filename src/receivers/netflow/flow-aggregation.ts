@@ -30,6 +30,11 @@ export class FlowAggregation {
     return this.count
   }
 
+  /** Forgets the entries added since the last take() (a harvest that failed half way). */
+  clear(): void {
+    this.count = 0
+  }
+
   /** An entry's identity (`IDENTITY_WORDS` words at `words[at..]`) and what it adds to its flow. */
   add(
     words: Uint32Array, at: number, sent: number, received: number, retransmits: number, established: boolean,

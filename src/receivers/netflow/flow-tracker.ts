@@ -39,7 +39,7 @@ export class FlowTracker {
    * little (AWAITING_SINCE) with its counters still at the baseline, so its deltas wait with it.
    */
   private readonly entries = new EntryTable()
-  /** Owners with no flow entry, by socket cookie, since when (ms): deleted after the idle timeout. */
+  /** Owners with no flow entry, by socket identity, since when (ms): deleted after the idle timeout. */
   private ownerless = new Map<number, number>()
   private readonly owners = new SocketOwners()
   private readonly identity: FlowIdentity
@@ -59,6 +59,7 @@ export class FlowTracker {
   harvest(flows: MapEntries, ownerDump: MapEntries, now: number, final = false): HarvestResult {
     const owners = this.owners
     owners.load(ownerDump)
+    this.aggregation.clear()
     const staleFlows: Buffer[] = []
     const staleOwners: Buffer[] = []
     this.visit(flows, owners, now, final, staleFlows, staleOwners)
@@ -67,7 +68,7 @@ export class FlowTracker {
     return { records, staleFlows, staleOwners }
   }
 
-  /** Every flow entry: its deltas into its record, and whether it goes. */
+  /** Every flow entry: what changed goes to the aggregation, what is kept to the entry table, the rest is stale. */
   private visit(flows: MapEntries, owners: SocketOwners, now: number, final: boolean, staleFlows: Buffer[], staleOwners: Buffer[]): void {
     const { keys, values } = flows
     // Every field read in this loop is a 32-bit word (offsets multiple of 4; bpf/netflow.h): typed-array reads.

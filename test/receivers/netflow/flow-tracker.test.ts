@@ -69,6 +69,22 @@ describe('netflow FlowTracker', () => {
     assert.deepEqual(records.map((r) => [r.comm, r.bytesSent]), [['resolver', 20], ['resolver-2', 10]])
   })
 
+  it('counts nothing twice after a harvest that failed half way', () => {
+    let failures = 1
+    const t = new FlowTracker({
+      idleTimeoutMs: 60_000, ownerGraceMs: 1000,
+      collapsePort: (port) => {
+        if (port === 2000 && failures-- > 0) throw new Error('half way')
+        return ephemeral(port)
+      },
+    })
+    const dump = flows([1000, 2000].map((port, i): FakeFlow => ({
+      cookie: BigInt(i + 1), protocol: IPPROTO_UDP, local: client, localPort: port, remote: server, remotePort: 53, sent: 10,
+    })))
+    assert.throws(() => t.harvest(dump, owners([]), 0), /half way/)
+    assert.deepEqual(t.harvest(dump, owners([]), 1000).records.map((r) => r.bytesSent), [10, 10])
+  })
+
   it('takes UDP direction from a bound port and expires idle peers and their owner', () => {
     const t = tracker()
     const own = owners([{ cookie: 9n, pid: 5, comm: 'knotd', udpBound: true }])
