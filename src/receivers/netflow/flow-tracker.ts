@@ -10,7 +10,7 @@
 import type { MapEntries } from '../../native/types.ts'
 import type { FlowRecord } from '../../records.ts'
 import { EntryTable, Field } from './entry-table.ts'
-import { FlowAggregation } from './flow-aggregation.ts'
+import { FlowAggregation, type RecordMaker } from './flow-aggregation.ts'
 import { FlowIdentity, type DumpView } from './flow-identity.ts'
 import { FlowState, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE } from './layout.ts'
 import { SocketOwners } from './socket-owners.ts'
@@ -44,11 +44,14 @@ export class FlowTracker {
   private readonly owners = new SocketOwners()
   private readonly identity: FlowIdentity
   private readonly aggregation = new FlowAggregation()
+  /** One function for every harvest: a new closure each time would make take()'s optimized code deoptimize. */
+  private readonly makeRecord: RecordMaker
   private readonly options: TrackerOptions
 
   constructor(options: TrackerOptions) {
     this.options = options
     this.identity = new FlowIdentity(options.collapsePort)
+    this.makeRecord = (identities, at) => this.identity.record(identities, at, this.owners.commNames)
   }
 
   get trackedEntries(): number {
@@ -64,7 +67,7 @@ export class FlowTracker {
     const staleOwners: Buffer[] = []
     this.visit(flows, owners, now, final, staleFlows, staleOwners)
     this.expireOwnerless(owners, now, staleOwners)
-    const records = this.aggregation.take((identities, at) => this.identity.record(identities, at, owners.commNames))
+    const records = this.aggregation.take(this.makeRecord)
     return { records, staleFlows, staleOwners }
   }
 
