@@ -100,6 +100,33 @@ describe('netflow capacity (real kernel)', function () {
     }
   })
 
+  it('does not harvest again and again a map kept half full by live flows, which a harvest cannot free', async function () {
+    const { receiver } = await startNetflow({ interval: '1h', max_flows: 4096 })
+    let harvests = 0
+    const harvest = receiver.harvest.bind(receiver)
+    receiver.harvest = (...args) => {
+      harvests++
+      harvest(...args)
+    }
+    // 1200 connections held open: 2400 live entries, over half of the map.
+    const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, 7450, 1200, 0])
+    await printed(serverPeer, 'ready')
+    const clientPeer = runPeer(client, ['tcp-connect-hold', server.ipv4, 7450, 1200, 0])
+    try {
+      await printed(clientPeer, 'held')
+      await new Promise((r) => setTimeout(r, 300))
+      const settled = harvests
+      await new Promise((r) => setTimeout(r, 1000)) // 20 fill checks
+      assert.ok(settled >= 1, 'the map filling past half was harvested early')
+      assert.equal(harvests, settled, 'no harvest while the map did not fill further')
+    } finally {
+      clientPeer.stdin!.end()
+      serverPeer.stdin!.end()
+      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      await receiver.shutdown()
+    }
+  })
+
   it('counts what does not fit in a full flow map as dropped', async () => {
     const { receiver, flows, dropped } = await startNetflow({ interval: '1h', max_flows: 16 })
     // 100 connections held open: 200 sockets, none of which a harvest can free.
