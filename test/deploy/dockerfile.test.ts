@@ -112,7 +112,8 @@ describe('Dockerfile (structure, and the runtime file set after a build)', funct
       assert.match(validate.stdout, new RegExp(`${join(root, workdir, 'config/default.yaml')} is valid`))
       const doctor = spawnSync(netlens, ['doctor'], { encoding: 'utf8', env })
       assert.match(doctor.stdout, /native addon\s+ok/)
-      assert.match(doctor.stdout, /netflow programs \(load\)\s+ok/)
+      assert.match(doctor.stdout, /netflow tp_btf programs \(load\)\s+ok/)
+      assert.match(doctor.stdout, /netflow classic programs \(load\)\s+ok/)
       assert.match(doctor.stdout, /socket filter \(port_filter\)\s+ok/)
     } finally {
       rmSync(root, { recursive: true, force: true })
