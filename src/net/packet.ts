@@ -8,13 +8,13 @@ import { ipv4ToString, ipv6ToString as ipv6Text } from './address.ts'
 
 export const ETHERTYPE_IPV4 = 0x0800
 export const ETHERTYPE_IPV6 = 0x86dd
-const ETHERTYPE_VLAN = 0x8100
-const ETHERTYPE_QINQ = 0x88a8
-const MAX_VLAN_TAGS = 2
+export const ETHERTYPE_VLAN = 0x8100
+export const ETHERTYPE_QINQ = 0x88a8
+export const MAX_VLAN_TAGS = 2
 const MAX_IPV6_EXTENSIONS = 8
 
-const PROTO_TCP = 6
-const PROTO_UDP = 17
+export const PROTO_TCP = 6
+export const PROTO_UDP = 17
 
 export const TcpFlags = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const
 
@@ -165,9 +165,9 @@ function decodeIpv6(data: Buffer, start: number): DecodedPacket | IpFragment | P
 }
 
 /**
- * Walks IPv6 extension headers from `offset` (the first of type `next`) to the transport header. A fragment
- * header that makes this a piece of a datagram yields the IpFragment; `payloadStart` is where the IPv6 payload
- * begins, to measure the headers in front of the fragment header.
+ * Decodes from the first IPv6 extension header (`offset`, of type `next`) on. A fragment header that makes this a
+ * piece of a datagram yields the IpFragment; `payloadStart` is where the IPv6 payload begins, to measure the headers
+ * in front of the fragment header.
  */
 function decodeIpv6Chain(
   data: Buffer,
@@ -178,19 +178,38 @@ function decodeIpv6Chain(
   source: string,
   destination: string,
 ): DecodedPacket | IpFragment | PacketDropReason {
+  const transport = skipIpv6Extensions(data, offset, end, next)
+  if (typeof transport === 'string') return transport
+  const fragment = ipv6Stop.fragmentHeader
+  if (fragment >= 0) {
+    const flags = data.readUInt16BE(fragment + 2)
+    return {
+      family: 'ipv6', sourceAddress: source, destinationAddress: destination,
+      fragmentId: data.readUInt32BE(fragment + 4), protocol: data[fragment] as number,
+      fragmentOffset: flags & 0xfff8, moreFragments: (flags & 1) !== 0,
+      headerLength: fragment - payloadStart, data: data.subarray(fragment + 8, end),
+    }
+  }
+  return decodeTransport(data, transport, end, ipv6Stop.protocol, 'ipv6', source, destination)
+}
+
+/** Where the last skipIpv6Extensions stopped: the transport protocol, and a fragment header's offset (else -1). */
+export const ipv6Stop = { protocol: 0, fragmentHeader: -1 }
+
+/**
+ * Walks IPv6 extension headers from `offset` (the first of type `next`) within `end` to the transport header: its
+ * offset, or why not. A fragment header that makes this a piece of a datagram (any offset, or more fragments)
+ * stops the walk there. Allocates nothing, for the http receiver's in-place decoding (tcp-segment.ts).
+ */
+export function skipIpv6Extensions(data: Buffer, offset: number, end: number, next: number): number | PacketDropReason {
+  ipv6Stop.fragmentHeader = -1
   for (let i = 0; next !== PROTO_UDP && next !== PROTO_TCP; i++) {
     if (i === MAX_IPV6_EXTENSIONS) return 'ipv6_extensions'
     if (next === 44) {
-      // Fragment header: 8 bytes; any offset or the more-fragments flag means a piece of a datagram.
       if (offset + 8 > end) return 'truncated_packet'
-      const flags = data.readUInt16BE(offset + 2)
-      if ((flags & 0xfff9) !== 0) {
-        return {
-          family: 'ipv6', sourceAddress: source, destinationAddress: destination,
-          fragmentId: data.readUInt32BE(offset + 4), protocol: data[offset] as number,
-          fragmentOffset: flags & 0xfff8, moreFragments: (flags & 1) !== 0,
-          headerLength: offset - payloadStart, data: data.subarray(offset + 8, end),
-        }
+      if (((((data[offset + 2] as number) << 8) | (data[offset + 3] as number)) & 0xfff9) !== 0) {
+        ipv6Stop.fragmentHeader = offset
+        return offset
       }
       next = data[offset] as number
       offset += 8
@@ -206,7 +225,8 @@ function decodeIpv6Chain(
       return 'not_udp_tcp'
     }
   }
-  return decodeTransport(data, offset, end, next, 'ipv6', source, destination)
+  ipv6Stop.protocol = next
+  return offset
 }
 
 function decodeTransport(

@@ -6,16 +6,10 @@
 // A frame the capture cut short (its snap length: fewer bytes captured than the packet had, as `origlen` tells)
 // still decodes when its headers were captured: the payload ends at the captured end and `payloadMissing` counts
 // the payload bytes that were not captured. A frame shorter than its own IP header says is `truncated_packet`.
-import type { PacketDropReason } from './packet.ts'
-
-const ETHERTYPE_IPV4 = 0x0800
-const ETHERTYPE_IPV6 = 0x86dd
-const ETHERTYPE_VLAN = 0x8100
-const ETHERTYPE_QINQ = 0x88a8
-const MAX_VLAN_TAGS = 2
-const MAX_IPV6_EXTENSIONS = 8
-const PROTO_TCP = 6
-const PROTO_UDP = 17
+import {
+  ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, ipv6Stop, MAX_VLAN_TAGS, PROTO_TCP, PROTO_UDP,
+  skipIpv6Extensions, type PacketDropReason,
+} from './packet.ts'
 
 // Byte arithmetic instead of Buffer.readUInt16BE/readUInt32BE, which TurboFan did not inline here (their bounds
 // checks): callers check the bounds.
@@ -113,25 +107,11 @@ export function decodeTcpSegment(
     protocol = data[offset + 6] as number
     offset += 40
     // Extension headers, as decodePacket walks them; they must have been captured whole.
-    const limit = Math.min(ipEnd, end)
-    for (let i = 0; protocol !== PROTO_TCP && protocol !== PROTO_UDP; i++) {
-      if (i === MAX_IPV6_EXTENSIONS) return 'ipv6_extensions'
-      if (protocol === 44) {
-        if (offset + 8 > limit) return 'truncated_packet'
-        if ((u16(data, offset + 2) & 0xfff9) !== 0) return 'ip_fragment'
-        protocol = data[offset] as number
-        offset += 8
-      } else if (protocol === 0 || protocol === 43 || protocol === 60 || protocol === 51) {
-        if (offset + 8 > limit) return 'truncated_packet'
-        const units = data[offset + 1] as number
-        const length = protocol === 51 ? (units + 2) * 4 : (units + 1) * 8
-        protocol = data[offset] as number
-        offset += length
-        if (offset > limit) return 'truncated_packet'
-      } else {
-        return 'not_udp_tcp'
-      }
-    }
+    const transport = skipIpv6Extensions(data, offset, Math.min(ipEnd, end), protocol)
+    if (typeof transport === 'string') return transport
+    if (ipv6Stop.fragmentHeader >= 0) return 'ip_fragment'
+    protocol = ipv6Stop.protocol
+    offset = transport
   } else {
     return 'not_ip'
   }
