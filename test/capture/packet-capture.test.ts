@@ -127,10 +127,16 @@ describe('PacketCapture (port filter + TPACKET_V3 ring, real namespaces)', () =>
       const headers = (f: Frame) => 20 + (f.data[32]! >> 4) * 4 // IPv4 header, then the TCP header's length
       const body = fromServer().filter((f) => f.origlen > headers(f) && f !== head)
       assert.ok(body.length > 0)
-      // Every body segment lies inside the range: headers only, all payload accounted for by origlen.
-      assert.ok(body.every((f) => f.data.length === headers(f)), body.map((f) => `${f.data.length}/${f.origlen}`).join(' '))
+      // Every body segment lies inside the range: headers only, its payload accounted for by origlen; except a
+      // segment carrying less than skipMinPayload (how TCP cut the body varies, the last piece may be small), which
+      // comes whole.
+      const cut = body.filter((f) => f.data.length === headers(f))
+      const whole = body.filter((f) => f.data.length !== headers(f))
+      const shapes = body.map((f) => `${f.data.length}/${f.origlen}`).join(' ')
+      assert.ok(cut.length > 0, shapes)
+      assert.ok(whole.every((f) => f.data.length === f.origlen && f.origlen - headers(f) < 1024), shapes)
       assert.equal(body.reduce((sum, f) => sum + f.origlen - headers(f), 0), BODY)
-      assert.equal(capture.stats().filter.payloadSkipped, body.length)
+      assert.equal(capture.stats().filter.payloadSkipped, cut.length)
     } finally {
       capture.close()
       await new Promise((resolve) => server.close(resolve))
