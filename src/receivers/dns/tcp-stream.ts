@@ -14,11 +14,20 @@ export interface TcpStreamOptions {
 
 export type TcpDropReason = 'tcp_stream_overflow' | 'tcp_stream_evicted' | 'tcp_stream_incomplete' | 'tcp_desync'
 
+/** A whole message, and when its first byte was seen: a client times a query from its first byte, however the
+ * kernel cut it (kdig writes the length prefix apart, and Nagle may hold the rest until the prefix is acked). */
+export interface TcpMessage {
+  data: Buffer
+  startNs: bigint
+}
+
 interface Stream {
   /** Sequence number of the next in-order byte. */
   next: number
   /** In-order bytes not yet forming a whole message (owned copies). */
   buffered: Buffer
+  /** When the first of the `buffered` bytes was seen. */
+  bufferedSinceNs: bigint
   /** Out-of-order segments by sequence number (owned copies). */
   early: Map<number, Buffer>
   earlyBytes: number
@@ -49,7 +58,7 @@ export class TcpStreams {
    * Feeds one segment of the direction `key` (e.g. "src|sport|dst|dport"). Returns the DNS messages it
    * completed, without their length prefix; they may be views into `payload`, so use them before returning.
    */
-  push(key: string, seq: number, flags: number, payload: Buffer, timestampNs: bigint): Buffer[] {
+  push(key: string, seq: number, flags: number, payload: Buffer, timestampNs: bigint): TcpMessage[] {
     let stream = this.streams.get(key)
     if (flags & TcpFlags.RST) {
       if (stream) this.close(key, stream)
@@ -63,7 +72,7 @@ export class TcpStreams {
     if (!stream) {
       // Joined mid-connection (no SYN seen): assume the first data starts a message; a wrong guess desyncs and resets.
       if (payload.length === 0 && !(flags & TcpFlags.SYN)) return []
-      stream = { next: seq, buffered: Buffer.alloc(0), early: new Map(), earlyBytes: 0, lastSeenNs: timestampNs }
+      stream = { next: seq, buffered: Buffer.alloc(0), bufferedSinceNs: timestampNs, early: new Map(), earlyBytes: 0, lastSeenNs: timestampNs }
       this.streams.set(key, stream)
       this.evictBeyondLimit()
     } else {
@@ -73,8 +82,8 @@ export class TcpStreams {
     }
     stream.lastSeenNs = timestampNs
 
-    const messages: Buffer[] = []
-    if (payload.length > 0) this.place(key, stream, seq, payload, messages)
+    const messages: TcpMessage[] = []
+    if (payload.length > 0) this.place(key, stream, seq, payload, timestampNs, messages)
     if (flags & TcpFlags.FIN && this.streams.get(key) === stream) this.close(key, stream)
     return messages
   }
@@ -96,7 +105,7 @@ export class TcpStreams {
     }
   }
 
-  private place(key: string, stream: Stream, seq: number, payload: Buffer, messages: Buffer[]): void {
+  private place(key: string, stream: Stream, seq: number, payload: Buffer, nowNs: bigint, messages: TcpMessage[]): void {
     let distance = seqDiff(seq, stream.next)
     if (distance < 0) {
       // Retransmitted or duplicated bytes: keep only what lies beyond what we already have.
@@ -111,6 +120,9 @@ export class TcpStreams {
       if (stream.buffered.length + stream.earlyBytes > this.options.maxBytesPerStream) this.overflow(key)
       return
     }
+    // The first message starts in what was buffered, if anything; later ones in this segment (or in out-of-order
+    // bytes it joined, which arrived no later than it: timed from now, the later bound).
+    let startNs = stream.buffered.length === 0 ? nowNs : stream.bufferedSinceNs
     let data = stream.buffered.length === 0 ? payload : Buffer.concat([stream.buffered, payload])
     stream.next = (stream.next + payload.length) >>> 0
     // Fill from out-of-order segments the new bytes have reached.
@@ -139,11 +151,13 @@ export class TcpStreams {
         return
       }
       if (data.length - offset - 2 < length) break
-      messages.push(data.subarray(offset + 2, offset + 2 + length))
+      messages.push({ data: data.subarray(offset + 2, offset + 2 + length), startNs })
       offset += 2 + length
+      startNs = nowNs
     }
     // Keep the remainder as an owned copy: `payload` is a view into a capture batch.
     stream.buffered = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset))
+    stream.bufferedSinceNs = startNs
     if (stream.buffered.length + stream.earlyBytes > this.options.maxBytesPerStream) this.overflow(key)
   }
 

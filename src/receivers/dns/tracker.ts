@@ -92,12 +92,12 @@ export class DnsTracker {
         this.telemetry.dropped('duplicate')
         return
       }
-      this.handleMessage(packet.payload, packet, frame.timestampNs)
+      this.handleMessage(packet.payload, packet, frame.timestampNs, frame.timestampNs)
       return
     }
     const flowKey = `${packet.sourceAddress}|${packet.sourcePort}|${packet.destinationAddress}|${packet.destinationPort}`
     const messages = this.streams.push(flowKey, packet.tcpSeq, packet.tcpFlags, packet.payload, frame.timestampNs)
-    for (const message of messages) this.handleMessage(message, packet, frame.timestampNs)
+    for (const message of messages) this.handleMessage(message.data, packet, message.startNs, frame.timestampNs)
   }
 
   /** Records ready now, timeouts included as of `nowNs` (CLOCK_REALTIME, like frame timestamps). */
@@ -132,17 +132,21 @@ export class DnsTracker {
     return datagram && decodeDatagram(datagram)
   }
 
-  private handleMessage(payload: Buffer, packet: DecodedPacket, timestampNs: bigint): void {
+  /**
+   * `startNs`: when the message's first byte was seen; `endNs`: when its last was (the same for a datagram). A query
+   * is timed from its start, a response to its end, as the client times the exchange.
+   */
+  private handleMessage(payload: Buffer, packet: DecodedPacket, startNs: bigint, endNs: bigint): void {
     const message = parseDns(payload)
     if (typeof message === 'string') {
       this.telemetry.parseError(message)
       return
     }
     if (!message.response) {
-      this.matcher.query(message, exchangeOf(packet, timestampNs, true))
+      this.matcher.query(message, exchangeOf(packet, startNs, true))
       return
     }
-    const record = this.matcher.response(message, exchangeOf(packet, timestampNs, false))
+    const record = this.matcher.response(message, exchangeOf(packet, endNs, false))
     if (record) this.add(record)
     // Answers count even without their query (missed, or timed out): the addresses are still true.
     const answers = answerRecord(message, packet.destinationAddress)

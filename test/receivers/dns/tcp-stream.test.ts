@@ -10,7 +10,7 @@ function setup(options = { maxStreams: 8, maxBytesPerStream: 2 * 65537 }) {
   const streams = new TcpStreams(options, (reason) => drops.push(reason))
   const ids: number[] = []
   const push = (seq: number, payload: Buffer, flags = TcpFlags.ACK | TcpFlags.PSH, key = KEY, ts = 0n) => {
-    for (const message of streams.push(key, seq, flags, payload, ts)) ids.push(message.readUInt16BE(0))
+    for (const message of streams.push(key, seq, flags, payload, ts)) ids.push(message.data.readUInt16BE(0))
   }
   return { streams, drops, ids, push }
 }
@@ -24,6 +24,30 @@ describe('dns over tcp reassembly', () => {
     push(ISN + 1, prefixed(query(1, 'a.test')))
     assert.deepEqual(ids, [1])
     assert.deepEqual(drops, [])
+  })
+
+  it('times each message from the segment that brought its first byte', () => {
+    const streams = new TcpStreams({ maxStreams: 8, maxBytesPerStream: 2 * 65537 }, () => {})
+    const first = prefixed(query(1, 'first.test'))
+    const second = prefixed(query(2, 'second.test'))
+    const third = prefixed(query(3, 'third.test'))
+    const times: Array<[number, bigint]> = []
+    const push = (seq: number, payload: Buffer, ts: bigint) => {
+      for (const m of streams.push(KEY, seq, TcpFlags.ACK, payload, ts)) times.push([m.data.readUInt16BE(0), m.startNs])
+    }
+    streams.push(KEY, ISN, TcpFlags.SYN, Buffer.alloc(0), 0n)
+    let seq = (ISN + 1) >>> 0
+    // The length prefix alone at 100 (kdig writes it apart), the rest of the first message and the start of the
+    // second at 250, the rest of the second and all of the third at 400.
+    const stream = Buffer.concat([first, second, third])
+    const cuts = [2, first.length + 5, stream.length]
+    let at = 0
+    for (const [i, cut] of cuts.entries()) {
+      push(seq, stream.subarray(at, cut), [100n, 250n, 400n][i]!)
+      seq = (seq + cut - at) >>> 0
+      at = cut
+    }
+    assert.deepEqual(times, [[1, 100n], [2, 250n], [3, 400n]])
   })
 
   it('joins a message split across segments, across sequence wrap-around', () => {

@@ -179,8 +179,9 @@ describe('dns tracker', () => {
     tracker.handleFrame(tcpFrame(s, Buffer.concat([r1, r2]), { seq: 9001 }, T0 + ms(4)))
     tracker.handleFrame(tcpFrame(c, Buffer.alloc(0), { seq: 1001 + q1.length + q2.length, flags: TcpFlags.FIN | TcpFlags.ACK }, T0 + ms(5)))
     const records = dnsRecords(tracker.collect(T0 + ms(5)))
+    // Each query is timed from its first byte (one.test at 1 ms, two.test at 2 ms), each response to its last.
     assert.deepEqual(records.map((r) => [r.transport, r.questionName, r.responseCode, r.durationSeconds]), [
-      ['tcp', 'one.test', 'NOERROR', 0.002],
+      ['tcp', 'one.test', 'NOERROR', 0.003],
       ['tcp', 'two.test', 'NXDOMAIN', 0.002],
     ])
     assert.equal(tracker.tcpStreams, 1)
