@@ -88,22 +88,23 @@ export class NetflowReceiver implements Receiver {
     const result = this.tracker.harvest(flows.dump(), owners.dump(), now, final)
     if (result.staleFlows.length) this.deletedFlows += flows.deleteMany(Buffer.concat(result.staleFlows), result.staleFlows.length)
     if (result.staleOwners.length) owners.deleteMany(Buffer.concat(result.staleOwners), result.staleOwners.length)
-    this.liveAfterHarvest = this.liveFlows(object)
-    this.countKernelDrops(object)
+    const counters = kernelCounters(object)
+    this.liveAfterHarvest = this.liveFlows(counters)
+    this.countKernelDrops(object, counters)
     if (result.records.length > 0) this.next.consume({ records: result.records })
   }
 
   private harvestUnderPressure(): void {
     const object = this.object
     if (!object || Date.now() - this.lastHarvest < PRESSURE_CHECK_MS) return
-    const live = this.liveFlows(object)
+    const live = this.liveFlows(kernelCounters(object))
     const { max_flows: size } = this.config
     if (live > size * PRESSURE_FILL && live - this.liveAfterHarvest >= size * PRESSURE_GROWTH) this.harvest()
   }
 
-  /** Entries in the flows map: the kernel's inserts minus this receiver's deletions. */
-  private liveFlows(object: BpfObject): number {
-    return kernelCounters(object)[FLOWS_CREATED]! - this.deletedFlows
+  /** Entries in the flows map: the kernel's inserts (from kernelCounters) minus this receiver's deletions. */
+  private liveFlows(counters: number[]): number {
+    return counters[FLOWS_CREATED]! - this.deletedFlows
   }
 
   private guarded(work: () => void): void {
@@ -114,8 +115,7 @@ export class NetflowReceiver implements Receiver {
     }
   }
 
-  private countKernelDrops(object: BpfObject): void {
-    const totals = kernelCounters(object)
+  private countKernelDrops(object: BpfObject, totals: number[]): void {
     for (const [index, reason] of KERNEL_DROPS) {
       const total = totals[index] ?? 0
       const fresh = total - (this.reportedKernelDrops.get(index) ?? 0)
