@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$NETLENS_ROOT"
 
 build_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 pkg-config iproute2 libcap2-bin iputils-ping)
-test_packages=(knot knot-dnsutils dnsutils nftables iperf3 tshark nginx wrk dnsperf procps python3-venv curl openssl)
+test_packages=(knot knot-dnsutils dnsutils nftables iperf3 tshark nginx wrk dnsperf procps python3-venv curl openssl libssl-dev)
 packages=("${build_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")
 
