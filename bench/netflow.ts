@@ -1,5 +1,6 @@
 // netflow overhead, agent off vs on in one run, plus the cost of harvesting 100k live flows.
 //   node bench/netflow.ts [seconds per measurement, default 5] [rounds, default 3] [hooks, default auto]
+//                         [harvests of the 100k live flows, default 3]
 // `hooks` is the receiver's setting, or several separated by commas (`tp_btf,classic`): each round then measures
 // the agent on each of them in turn, for a comparison under the same conditions.
 // Traffic runs between two network namespaces this script creates (veth through the root namespace).
@@ -13,6 +14,7 @@ import { startNetflow } from '../test/receivers/netflow/harness.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const hookSettings = (process.argv[4] ?? 'auto').split(',')
+const harvests = Number(process.argv[5] ?? 3)
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tcpRr = `${root}build/bench/tcp_rr`
 mkdirSync(`${root}build/bench`, { recursive: true })
@@ -99,7 +101,7 @@ async function harvestCost(target: TestHost) {
     await sendToAll()
     const first = timedHarvest()
     const live: number[] = []
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < harvests; round++) {
       await sendToAll()
       const { ms, records } = timedHarvest()
       if (records !== first.records) throw new Error(`harvest reported ${records} records, expected ${first.records}`)
@@ -166,7 +168,7 @@ try {
     }
     console.log(`  kernel           all programs: ${((busyNs / 1e9 / kernelSeconds) * 100).toFixed(2)} % of one core during the load`)
   }
-  console.log(`  harvest of 100k live flows: ${harvest.live.map((ms) => ms.toFixed(1)).join(', ')} ms (${harvest.first.records} records each); first sight of them: ${harvest.first.ms.toFixed(1)} ms`)
+  console.log(`  harvest of 100k live flows: ${harvest.live.map((ms) => ms.toFixed(1)).join(', ')} ms (median ${median(harvest.live).toFixed(1)}; ${harvest.first.records} records each); first sight of them: ${harvest.first.ms.toFixed(1)} ms`)
 } finally {
   client.destroy()
   server.destroy()
