@@ -48,6 +48,11 @@ export class Deduplicator {
   private currentEntries = 0
   private previousEntries = 0
   private generationStartNs = -Infinity
+  /**
+   * Datagrams forgotten before a window had passed over them, because the newer generation filled up first (more
+   * than maxEntries / 2 datagrams in one window): a copy of one of them would count twice. Read and reset by the owner.
+   */
+  forgottenEarly = 0
 
   constructor(options: DedupOptions) {
     this.windowNs = Number(options.windowNs)
@@ -81,6 +86,8 @@ export class Deduplicator {
   private rotate(nowNs: number): void {
     const age = nowNs - this.generationStartNs
     if (age < this.windowNs && this.currentEntries < this.generationCap) return
+    // Full before a window passed: the older generation goes while some of it may be in the window still.
+    if (age < this.windowNs) this.forgottenEarly += this.previousEntries
     const keep = age < 2 * this.windowNs
     this.previous = keep ? this.current : new Map()
     this.previousEntries = keep ? this.currentEntries : 0

@@ -7,6 +7,7 @@ export class DnsTelemetry {
   private readonly standard: ReturnType<typeof standardCounters>
   private readonly parseErrors
   private readonly retransmits
+  private readonly forgottenByDedup
 
   constructor(telemetry: SelfTelemetry, component: string) {
     this.component = component
@@ -20,6 +21,11 @@ export class DnsTelemetry {
       name: 'netlens.dns.retransmitted_queries',
       description: 'Queries seen again (same client, id and question) while the first was pending; latency counts from the first.',
       unit: '{query}',
+    })
+    this.forgottenByDedup = telemetry.counter({
+      name: 'netlens.dns.dedup_forgotten',
+      description: 'Datagrams the copy detector forgot before its window passed (its table filled up): a copy of one would count twice.',
+      unit: '{datagram}',
     })
   }
 
@@ -35,5 +41,9 @@ export class DnsTelemetry {
 
   retransmitted(count: number): void {
     this.retransmits.add(count, { component: this.component })
+  }
+
+  dedupForgotten(count: number): void {
+    this.forgottenByDedup.add(count, { component: this.component })
   }
 }

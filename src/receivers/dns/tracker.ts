@@ -112,6 +112,10 @@ export class DnsTracker {
       this.telemetry.retransmitted(retransmits)
       this.matcher.retransmits = 0
     }
+    if (this.dedup.forgottenEarly > 0) {
+      this.telemetry.dedupForgotten(this.dedup.forgottenEarly)
+      this.dedup.forgottenEarly = 0
+    }
     const records = this.buffered
     this.buffered = []
     return records

@@ -39,6 +39,16 @@ describe('dns datagram dedup', () => {
     assert.equal(dedup.size, 1)
   })
 
+  it('counts what a full table forgets before its window passed, and nothing when generations end on time', () => {
+    const dedup = new Deduplicator({ windowNs: 1_000n, maxEntries: 100 })
+    for (let i = 0; i < 150; i++) dedup.isDuplicate(flowOf(`flow ${i}`), payload, 0n)
+    // 50 a generation: the third one began full at 100 entries, dropping the first 50 at time 0.
+    assert.equal(dedup.forgottenEarly, 50)
+    const onTime = new Deduplicator({ windowNs: 1_000n, maxEntries: 100 })
+    for (let i = 0; i < 150; i++) onTime.isDuplicate(flowOf(`flow ${i}`), payload, BigInt(i * 100))
+    assert.equal(onTime.forgottenEarly, 0)
+  })
+
   it('keeps an entry set again when its older slot expires (out-of-order stamps)', () => {
     const dedup = new Deduplicator({ windowNs: 50n, maxEntries: 16 })
     const other = Buffer.from('other')
