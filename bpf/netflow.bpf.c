@@ -14,8 +14,12 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-/* tp_btf arguments are BTF pointers: plain loads, checked and relocated by the verifier. */
+/* tp_btf arguments are BTF pointers: plain loads, checked and relocated by the verifier. A struct sock pointer
+ * reaches tcp_sock fields only through bpf_skc_to_tcp_sock, which checks that the socket is one. */
 #define SOCK_READ(sk, field) ((sk)->field)
+#define SOCK_READ_INTO(dst, sk, field) __builtin_memcpy((dst), (sk)->field, sizeof(*(dst)))
+#define TCP_SOCK(sk) bpf_skc_to_tcp_sock((void *)(sk))
+#define TCP_SOCK_READ(tp, field) ((tp)->field)
 #include "netflow_common.h"
 #include "netflow_udp.h"
 

@@ -13,7 +13,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-#define SOCK_READ(sk, field) BPF_CORE_READ(sk, field)
 #include "netflow_common.h"
 #include "netflow_udp.h"
 

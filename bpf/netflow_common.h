@@ -2,16 +2,23 @@
  * the fallback) fill the same maps the same way, so user space reads either one alike. Only one of them is loaded.
  *
  * The helpers take the socket's identity from the caller (the socket cookie with tp_btf, a netlens-assigned id with
- * classic tracepoints, which cannot call bpf_get_socket_cookie) and read struct sock through SOCK_READ, which the
- * including object defines: tp_btf programs hold a BTF pointer they may dereference, classic tracepoints a plain
- * address that only bpf_probe_read_kernel (BPF_CORE_READ) may read. */
+ * classic tracepoints, which cannot call bpf_get_socket_cookie) and read the socket through SOCK_READ and
+ * SOCK_READ_INTO (struct sock fields), TCP_SOCK (its struct tcp_sock, NULL if it is not a full TCP socket) and
+ * TCP_SOCK_READ, which the including object may define. tp_btf programs hold a BTF pointer they may
+ * dereference, with plain loads; classic tracepoints a plain address that only bpf_probe_read_kernel
+ * (BPF_CORE_READ) may read, a helper call per field. The send and receive hooks run for every socket call, so the
+ * difference counts. */
 #ifndef NETFLOW_COMMON_H
 #define NETFLOW_COMMON_H
 
 #include "netflow.h"
 
+/* By default every read goes through bpf_probe_read_kernel, which any program type may use. */
 #ifndef SOCK_READ
-#error "define SOCK_READ(sk, field) before including netflow_common.h"
+#define SOCK_READ(sk, field) BPF_CORE_READ(sk, field)
+#define SOCK_READ_INTO(dst, sk, field) BPF_CORE_READ_INTO(dst, sk, field)
+#define TCP_SOCK(sk) ((const struct tcp_sock *)(sk))
+#define TCP_SOCK_READ(tp, field) BPF_CORE_READ(tp, field)
 #endif
 
 #define AF_INET 2
@@ -93,7 +100,7 @@ static __always_inline void tcp_key(const struct sock *sk, __u64 id, struct netf
 		__be32 address = SOCK_READ(sk, __sk_common.skc_daddr);
 		__builtin_memcpy(key->remote_addr, &address, 4);
 	} else {
-		BPF_CORE_READ_INTO(&key->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		SOCK_READ_INTO(&key->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 }
 
@@ -113,7 +120,7 @@ static __always_inline struct netflow_stats *tcp_flow(const struct sock *sk, __u
 		__be32 address = SOCK_READ(sk, __sk_common.skc_rcv_saddr);
 		__builtin_memcpy(fresh.local_addr, &address, 4);
 	} else {
-		BPF_CORE_READ_INTO(&fresh.local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		SOCK_READ_INTO(&fresh.local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	}
 	count_insert(bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST));
 	return bpf_map_lookup_elem(&flows, &key);
@@ -122,10 +129,12 @@ static __always_inline struct netflow_stats *tcp_flow(const struct sock *sk, __u
 /* RTT and retransmits straight from tcp_sock, the values `ss -ti` prints. */
 static __always_inline void sample_tcp(const struct sock *sk, struct netflow_stats *stats)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	stats->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	stats->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
-	stats->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	const struct tcp_sock *tp = TCP_SOCK(sk);
+	if (!tp)
+		return;
+	stats->srtt_us = TCP_SOCK_READ(tp, srtt_us) >> 3;
+	stats->rttvar_us = TCP_SOCK_READ(tp, mdev_us) >> 2;
+	stats->total_retrans = TCP_SOCK_READ(tp, total_retrans);
 }
 
 /* The handshake of a TCP socket completed (SYN_SENT or SYN_RECV -> ESTABLISHED) while netlens watched. */
