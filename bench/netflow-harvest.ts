@@ -73,7 +73,7 @@ function ownerDump(): Dump {
 
 const template = flowTemplate()
 const owners = ownerDump()
-const tracker = new FlowTracker({ idleTimeoutMs: 3_600_000, collapsePort: (port) => port >= 32_768 && port <= 60_999, ownerGraceMs: 10_000 })
+const tracker = new FlowTracker({ idleTimeoutMs: 3_600_000, tcpIdleTimeoutMs: 3_600_000, collapsePort: (port) => port >= 32_768 && port <= 60_999, ownerGraceMs: 10_000 })
 const wall: number[] = []
 const cpu: number[] = []
 let records = 0

@@ -6,6 +6,7 @@ export interface NetflowConfig {
   max_flows: number
   max_sockets: number
   idle_timeout: number
+  tcp_idle_timeout: number
   udp: boolean
   collapse_client_ports: boolean
   cgroup_path: string
@@ -29,9 +30,16 @@ export const netflowSchema: Schema<NetflowConfig> = {
     default: 65_536,
   },
   idle_timeout: {
-    doc: 'Flow entries unchanged for this long are removed from the kernel map (UDP peers have no close event).',
+    doc: 'UDP flow entries unchanged for this long are removed from the kernel map (UDP peers have no close event).',
     format: 'duration',
     default: 60_000,
+  },
+  tcp_idle_timeout: {
+    doc: 'A TCP flow entry is removed once its connection closes, which it then reports; one unchanged for this long ' +
+      'is removed anyway, in case the kernel skipped its close, and a close after that is not reported. ' +
+      "Cilium's connection tracking keeps idle TCP entries as long (6 h).",
+    format: 'duration',
+    default: 6 * 3_600_000,
   },
   udp: {
     doc: 'Count UDP traffic per peer (a cgroup_skb program on the root cgroup v2).',

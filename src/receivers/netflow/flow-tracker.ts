@@ -17,8 +17,13 @@ import { SocketOwners } from './socket-owners.ts'
 import { wordsOf } from './words.ts'
 
 export interface TrackerOptions {
-  /** Entries with no change for this long are deleted (UDP peers, TCP connections whose close was missed). */
+  /** UDP entries with no change for this long are deleted, and owners with no entry left. */
   idleTimeoutMs: number
+  /**
+   * TCP entries with no change for this long are deleted (a close the kernel skipped). Far longer than idleTimeoutMs:
+   * the entry of an idle connection must still be there when it closes, or its close goes unreported.
+   */
+  tcpIdleTimeoutMs: number
   /** Whether a client port is collapsed to 0. */
   collapsePort(port: number): boolean
   /** How long a TCP flow waits for its owner before it is reported without one (see AWAITING_SINCE). */
@@ -123,7 +128,8 @@ export class FlowTracker {
         )
         table.set(row, Field.CHANGED_AT, now)
       }
-      if (closed || now - table.get(row, Field.CHANGED_AT) >= this.options.idleTimeoutMs) {
+      const idleTimeoutMs = tcp ? this.options.tcpIdleTimeoutMs : this.options.idleTimeoutMs
+      if (closed || now - table.get(row, Field.CHANGED_AT) >= idleTimeoutMs) {
         table.drop(row)
         staleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
         if (closed && tcp && owner >= 0) {

@@ -46,6 +46,7 @@ export class NetflowReceiver implements Receiver {
     const { low, high } = ephemeralPortRange()
     this.tracker = new FlowTracker({
       idleTimeoutMs: config.idle_timeout,
+      tcpIdleTimeoutMs: config.tcp_idle_timeout,
       collapsePort: config.collapse_client_ports ? (port) => port >= low && port <= high : () => false,
       ownerGraceMs: config.interval,
     })

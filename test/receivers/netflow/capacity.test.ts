@@ -86,6 +86,32 @@ describe('netflow capacity (real kernel)', function () {
     }
   })
 
+  // UDP peers have no end, so idle entries are removed; a TCP connection has one, and an idle one must still be
+  // there to report it: a pooled connection idle for minutes and then closed is common.
+  for (const hooks of HOOK_MODES) it(`reports the close of TCP connections idle longer than idle_timeout on ${hooks} hooks`, async function () {
+    const { receiver, flows } = await startNetflow({ interval: '1h', idle_timeout: '100ms', hooks })
+    const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, 7460, 3, 0])
+    await printed(serverPeer, 'ready')
+    const clientPeer = runPeer(client, ['tcp-connect-hold', server.ipv4, 7460, 3, 0])
+    try {
+      await printed(clientPeer, 'held')
+      receiver.harvest()
+      await new Promise((r) => setTimeout(r, 300))
+      receiver.harvest() // unchanged for longer than idle_timeout
+      clientPeer.stdin!.end()
+      serverPeer.stdin!.end()
+      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      await settled(client)
+      await settled(server)
+      receiver.harvest()
+      for (const side of [{ address: client.ipv4, direction: 'outgoing' as const }, { address: server.ipv4, direction: 'incoming' as const }]) {
+        assert.deepEqual(totals(flows(), side), { established: 3, closed: 3 }, side.direction)
+      }
+    } finally {
+      await receiver.shutdown()
+    }
+  })
+
   it('harvests early once the map is half full, without waiting for the interval', async function () {
     const { receiver, consumer, flows, dropped } = await startNetflow({ interval: '1h', max_flows: 4096 })
     try {

@@ -6,7 +6,7 @@ import { flows, owners, type FakeFlow } from './dumps.ts'
 const client = [10, 0, 0, 1]
 const server = [10, 0, 0, 2]
 const ephemeral = (port: number) => port >= 32768 && port <= 60999
-const tracker = () => new FlowTracker({ idleTimeoutMs: 60_000, collapsePort: ephemeral, ownerGraceMs: 1000 })
+const tracker = () => new FlowTracker({ idleTimeoutMs: 60_000, tcpIdleTimeoutMs: 600_000, collapsePort: ephemeral, ownerGraceMs: 1000 })
 
 describe('netflow FlowTracker', () => {
   it('reports deltas of cumulative counters, with the kernel direction deciding source and destination', () => {
@@ -72,7 +72,7 @@ describe('netflow FlowTracker', () => {
   it('counts nothing twice after a harvest that failed half way', () => {
     let failures = 1
     const t = new FlowTracker({
-      idleTimeoutMs: 60_000, ownerGraceMs: 1000,
+      idleTimeoutMs: 60_000, tcpIdleTimeoutMs: 600_000, ownerGraceMs: 1000,
       collapsePort: (port) => {
         if (port === 2000 && failures-- > 0) throw new Error('half way')
         return ephemeral(port)
@@ -98,6 +98,21 @@ describe('netflow FlowTracker', () => {
     const later = t.harvest(flows([]), own, 61_000)
     assert.equal(later.staleOwners.length, 0, 'owner kept for the idle timeout after its last flow')
     assert.equal(t.harvest(flows([]), own, 121_000).staleOwners.length, 1)
+  })
+
+  it('keeps an idle TCP connection until it closes, removing it unclosed only after the TCP idle timeout', () => {
+    const t = tracker()
+    const own = owners([{ cookie: 6n, pid: 7, comm: 'psql' }])
+    const idle: FakeFlow = { cookie: 6n, protocol: IPPROTO_TCP, local: client, localPort: 40000, remote: server, remotePort: 5432, sent: 10, direction: FlowDirection.OUTGOING, state: FlowState.ESTABLISHED }
+    t.harvest(flows([idle]), own, 0)
+    assert.equal(t.harvest(flows([idle]), own, 300_000).staleFlows.length, 0, 'past the UDP idle timeout')
+    const closing = t.harvest(flows([{ ...idle, state: FlowState.ESTABLISHED | FlowState.CLOSED }]), own, 400_000)
+    assert.deepEqual([closing.records[0]!.closed, closing.staleFlows.length], [1, 1])
+    const unclosed = { ...idle, cookie: 8n }
+    const itsOwner = owners([{ cookie: 8n, pid: 7, comm: 'psql' }])
+    t.harvest(flows([unclosed]), itsOwner, 0)
+    assert.equal(t.harvest(flows([unclosed]), itsOwner, 599_999).staleFlows.length, 0)
+    assert.equal(t.harvest(flows([unclosed]), itsOwner, 600_000).staleFlows.length, 1)
   })
 
   it('does not replay the retransmit history of connections older than netlens', () => {
