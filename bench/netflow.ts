@@ -9,7 +9,7 @@
 // from the CPU where ACKs arrive, and each CPU's backlog feeds the next hop in parallel. Measured with no agent,
 // 3 s runs: 45k-70k fast retransmits in bulk, and `-l 1K` at 0.65-4.23 Gbit/s from one run to the next.
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { createTestHost, type TestHost } from '../test/helpers/netns.ts'
@@ -49,11 +49,32 @@ async function requestResponse(host: TestHost): Promise<number> {
   }
 }
 
+/** CPU time all CPUs spent busy so far (/proc/stat: user, nice, system, irq, softirq), seconds. */
+function busySeconds(): number {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number)
+  return (user! + nice! + system! + irq! + softirq!) / 100
+}
+
+/** A load's result, and what netlens's programs took of the CPU time the machine spent busy during it. */
+interface Measured {
+  value: number
+  /** Time in netlens's programs over busy CPU time; 0 with the agent off. */
+  programShare: number
+}
+
+async function measured(load: () => number | Promise<number>): Promise<Measured> {
+  const programsBefore = programNs()
+  const busyBefore = busySeconds()
+  const value = await load()
+  const busy = busySeconds() - busyBefore
+  return { value, programShare: (programNs() - programsBefore) / 1e9 / busy }
+}
+
 async function measure(host: TestHost) {
   return {
-    bulk: iperf(host, []),
-    small: iperf(host, ['-l', '1K']),
-    rr: await requestResponse(host),
+    bulk: await measured(() => iperf(host, [])),
+    small: await measured(() => iperf(host, ['-l', '1K'])),
+    rr: await measured(() => requestResponse(host)),
   }
 }
 
@@ -70,6 +91,12 @@ function bpfStats(): Map<string, { runs: number; ns: number }> {
     stats.set(p.name, entry)
   }
   return stats
+}
+
+function programNs(): number {
+  let ns = 0
+  for (const program of bpfStats().values()) ns += program.ns
+  return ns
 }
 
 async function startAgent(hooks: string) {
@@ -159,16 +186,19 @@ try {
   const harvest = await harvestCost(host)
   console.log(`netflow overhead: medians of ${rounds} alternating rounds, ${seconds} s each, loopback of a test namespace`)
   for (const [hooks, { load, agentCpu, rss, kernelSeconds, kernel }] of rounds > 0 ? on : []) {
-    const line = (name: string, unit: string, pick: (m: (typeof off)[number]) => number) => {
-      const a = off.map(pick)
-      const b = load.map(pick)
+    // The programs' share of the busy CPU time is what a CPU-bound load loses to them, measured exactly by the
+    // kernel where the throughput comparison is at the mercy of the VM's noise.
+    const line = (name: string, unit: string, scale: number, pick: (m: (typeof off)[number]) => Measured) => {
+      const a = off.map((m) => pick(m).value / scale)
+      const b = load.map((m) => pick(m).value / scale)
       const change = ((median(b) - median(a)) / median(a)) * 100
-      console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %`)
+      const share = median(load.map((m) => pick(m).programShare)) * 100
+      console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %   programs ${share.toFixed(2)} % of busy CPU`)
     }
     console.log(` hooks: ${hooks}`)
-    line('iperf3 bulk', 'Gbit/s', (m) => m.bulk)
-    line('iperf3 -l 1K', 'Gbit/s', (m) => m.small)
-    line('1-byte TCP RR', 'k/s', (m) => m.rr / 1000)
+    line('iperf3 bulk', 'Gbit/s', 1, (m) => m.bulk)
+    line('iperf3 -l 1K', 'Gbit/s', 1, (m) => m.small)
+    line('1-byte TCP RR', 'k/s', 1000, (m) => m.rr)
     console.log(`  agent            at most ${(agentCpu * 100).toFixed(1)} % of one core during the load, RSS at most ${rss.toFixed(0)} MiB`)
     let busyNs = 0
     for (const [name, { runs, ns }] of [...kernel].sort()) {
