@@ -55,19 +55,25 @@ function busySeconds(): number {
   return (user! + nice! + system! + irq! + softirq!) / 100
 }
 
-/** A load's result, and what netlens's programs took of the CPU time the machine spent busy during it. */
+/**
+ * A load's result, and the time netlens's programs took during it (0 with the agent off): over the CPU time the
+ * machine spent busy, what a CPU-bound load (bulk) loses at most; over the wall time, what a load bound by its
+ * round trips (ping-pong) loses at most, if every program ran on its critical path.
+ */
 interface Measured {
   value: number
-  /** Time in netlens's programs over busy CPU time; 0 with the agent off. */
-  programShare: number
+  programShareOfBusy: number
+  programShareOfWall: number
 }
 
 async function measured(load: () => number | Promise<number>): Promise<Measured> {
   const programsBefore = programNs()
   const busyBefore = busySeconds()
+  const wallBefore = process.hrtime.bigint()
   const value = await load()
-  const busy = busySeconds() - busyBefore
-  return { value, programShare: (programNs() - programsBefore) / 1e9 / busy }
+  const wall = Number(process.hrtime.bigint() - wallBefore) / 1e9
+  const programs = (programNs() - programsBefore) / 1e9
+  return { value, programShareOfBusy: programs / (busySeconds() - busyBefore), programShareOfWall: programs / wall }
 }
 
 async function measure(host: TestHost) {
@@ -186,14 +192,16 @@ try {
   const harvest = await harvestCost(host)
   console.log(`netflow overhead: medians of ${rounds} alternating rounds, ${seconds} s each, loopback of a test namespace`)
   for (const [hooks, { load, agentCpu, rss, kernelSeconds, kernel }] of rounds > 0 ? on : []) {
-    // The programs' share of the busy CPU time is what a CPU-bound load loses to them, measured exactly by the
-    // kernel where the throughput comparison is at the mercy of the VM's noise.
+    // The programs' shares come from the kernel's exact accounting, where the throughput comparison is at the mercy
+    // of the VM's noise.
     const line = (name: string, unit: string, scale: number, pick: (m: (typeof off)[number]) => Measured) => {
       const a = off.map((m) => pick(m).value / scale)
       const b = load.map((m) => pick(m).value / scale)
       const change = ((median(b) - median(a)) / median(a)) * 100
-      const share = median(load.map((m) => pick(m).programShare)) * 100
-      console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %   programs ${share.toFixed(2)} % of busy CPU`)
+      const ofBusy = median(load.map((m) => pick(m).programShareOfBusy)) * 100
+      const ofWall = median(load.map((m) => pick(m).programShareOfWall)) * 100
+      console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %`)
+      console.log(`  ${''.padEnd(16)} programs: ${ofBusy.toFixed(2)} % of busy CPU time, ${ofWall.toFixed(2)} % of wall time`)
     }
     console.log(` hooks: ${hooks}`)
     line('iperf3 bulk', 'Gbit/s', 1, (m) => m.bulk)
