@@ -29,6 +29,25 @@ async function connections(client: TestHost, server: TestHost, port: number, cou
   }
 }
 
+/** `count` connections from client to server, held open until the returned release() closes them. */
+async function heldConnections(client: TestHost, server: TestHost, port: number, count: number): Promise<() => Promise<void>> {
+  const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, port, count, 0])
+  await printed(serverPeer, 'ready')
+  const clientPeer = runPeer(client, ['tcp-connect-hold', server.ipv4, port, count, 0])
+  const release = async () => {
+    clientPeer.stdin!.end()
+    serverPeer.stdin!.end()
+    await Promise.all([exited(clientPeer), exited(serverPeer)])
+  }
+  try {
+    await printed(clientPeer, 'held')
+  } catch (error) {
+    await release()
+    throw error
+  }
+  return release
+}
+
 /**
  * Connections of one side, found by its test-only address: an accepted socket whose process is slower than the
  * owner grace to touch it is reported with pid 0, and that is attribution, not loss.
@@ -90,17 +109,12 @@ describe('netflow capacity (real kernel)', function () {
   // there to report it: a pooled connection idle for minutes and then closed is common.
   for (const hooks of HOOK_MODES) it(`reports the close of TCP connections idle longer than idle_timeout on ${hooks} hooks`, async function () {
     const { receiver, flows } = await startNetflow({ interval: '1h', idle_timeout: '100ms', hooks })
-    const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, 7460, 3, 0])
-    await printed(serverPeer, 'ready')
-    const clientPeer = runPeer(client, ['tcp-connect-hold', server.ipv4, 7460, 3, 0])
+    const release = await heldConnections(client, server, 7460, 3)
     try {
-      await printed(clientPeer, 'held')
       receiver.harvest()
       await new Promise((r) => setTimeout(r, 300))
       receiver.harvest() // unchanged for longer than idle_timeout
-      clientPeer.stdin!.end()
-      serverPeer.stdin!.end()
-      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      await release()
       await settled(client)
       await settled(server)
       receiver.harvest()
@@ -108,6 +122,7 @@ describe('netflow capacity (real kernel)', function () {
         assert.deepEqual(totals(flows(), side), { established: 3, closed: 3 }, side.direction)
       }
     } finally {
+      await release()
       await receiver.shutdown()
     }
   })
@@ -135,20 +150,15 @@ describe('netflow capacity (real kernel)', function () {
       harvest(...args)
     }
     // 1200 connections held open: 2400 live entries, over half of the map.
-    const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, 7450, 1200, 0])
-    await printed(serverPeer, 'ready')
-    const clientPeer = runPeer(client, ['tcp-connect-hold', server.ipv4, 7450, 1200, 0])
+    const release = await heldConnections(client, server, 7450, 1200)
     try {
-      await printed(clientPeer, 'held')
       await new Promise((r) => setTimeout(r, 300))
       const settled = harvests
       await new Promise((r) => setTimeout(r, 1000)) // 20 fill checks
       assert.ok(settled >= 1, 'the map filling past half was harvested early')
       assert.equal(harvests, settled, 'no harvest while the map did not fill further')
     } finally {
-      clientPeer.stdin!.end()
-      serverPeer.stdin!.end()
-      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      await release()
       await receiver.shutdown()
     }
   })
@@ -156,20 +166,15 @@ describe('netflow capacity (real kernel)', function () {
   it('counts what does not fit in a full flow map as dropped', async () => {
     const { receiver, flows, dropped } = await startNetflow({ interval: '1h', max_flows: 16 })
     // 100 connections held open: 200 sockets, none of which a harvest can free.
-    const serverPeer = runPeer(server, ['tcp-accept-hold', server.ipv4, 7400, 100, 0])
-    await printed(serverPeer, 'ready')
-    const clientPeer = runPeer(client, ['tcp-connect-hold', server.ipv4, 7400, 100, 0])
+    const release = await heldConnections(client, server, 7400, 100)
     try {
-      await printed(clientPeer, 'held')
       receiver.harvest()
       const reported = totals(flows(), { address: client.ipv4, direction: 'outgoing' }).established +
         totals(flows(), { address: server.ipv4, direction: 'incoming' }).established
       assert.ok(reported <= 16, `at most the map's 16 entries were reported (${reported})`)
       assert.ok(dropped('flow_map_full') >= 200 - 16, 'the rest were counted')
     } finally {
-      clientPeer.stdin!.end()
-      serverPeer.stdin!.end()
-      await Promise.all([exited(clientPeer), exited(serverPeer)])
+      await release()
       await receiver.shutdown()
     }
   })
