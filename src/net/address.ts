@@ -29,8 +29,3 @@ export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`
 }
 
-/** True for ::ffff:a.b.c.d, the form an IPv6 socket gives an IPv4 peer. */
-export function isIpv4Mapped(bytes: Uint8Array, offset = 0): boolean {
-  for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) return false
-  return bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff
-}

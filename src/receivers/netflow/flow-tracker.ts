@@ -14,7 +14,7 @@ import { FlowAggregation, type RecordMaker } from './flow-aggregation.ts'
 import { FlowIdentity, type DumpView } from './flow-identity.ts'
 import { FlowState, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE } from './layout.ts'
 import { SocketOwners } from './socket-owners.ts'
-import { wordsOf } from './words.ts'
+import { u64At, wordsOf } from './words.ts'
 
 export interface TrackerOptions {
   /** UDP entries with no change for this long are deleted, and owners with no entry left. */
@@ -93,8 +93,8 @@ export class FlowTracker {
       const state = values[vo + Stats.STATE]!
       const established = (state & FlowState.ESTABLISHED) !== 0
       const closed = (state & FlowState.CLOSED) !== 0
-      const bytesSent = counterAt(valueWords, vw + Stats.BYTES_SENT / 4)
-      const bytesReceived = counterAt(valueWords, vw + Stats.BYTES_RECEIVED / 4)
+      const bytesSent = u64At(valueWords, vw + Stats.BYTES_SENT / 4)
+      const bytesReceived = u64At(valueWords, vw + Stats.BYTES_RECEIVED / 4)
       const totalRetrans = valueWords[vw + Stats.TOTAL_RETRANS / 4]!
       let row = table.carry(keyWords, kw)
       if (row < 0) {
@@ -159,9 +159,4 @@ export class FlowTracker {
       else this.ownerless.set(identity, since)
     }
   }
-}
-
-/** A u64 counter at word `index` as a Number (exact below 2^53: years of traffic on one flow). */
-function counterAt(words: Uint32Array, index: number): number {
-  return words[index]! + words[index + 1]! * 0x1_0000_0000
 }

@@ -27,11 +27,6 @@ export const Stats = {
   PROTOCOL: 31, LOCAL_ADDR: 32, DIRECTION: 48, STATE: 49,
 } as const
 
-/** A u64 counter as a Number (exact below 2^53: years of traffic on one flow). */
-export function readCounter(buffer: Buffer, offset: number): number {
-  return buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * 0x1_0000_0000
-}
-
 /** Formats addresses once per distinct value; bounded, since harvests see a bounded set of hosts. */
 export class AddressFormatter {
   private readonly ipv4 = new Map<number, string>()

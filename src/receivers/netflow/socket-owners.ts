@@ -3,8 +3,8 @@
 // can own 100k sockets: a Map built per harvest and an object decoded per owner cost ~50 ms, so the index is an
 // open-addressing table over the dump's own key words, and process names are decoded once per distinct name.
 import type { MapEntries } from '../../native/types.ts'
-import { OWNER_SIZE, OwnerField, readCounter } from './layout.ts'
-import { hashWords, wordsOf } from './words.ts'
+import { OWNER_SIZE, OwnerField } from './layout.ts'
+import { hashWords, u64At, wordsOf } from './words.ts'
 
 const KEY_WORDS = 2
 const OWNER_WORDS = OWNER_SIZE / 4
@@ -88,7 +88,7 @@ export class SocketOwners {
   }
 
   identity(owner: number): number {
-    return readCounter(this.dump.keys, owner * 8)
+    return u64At(this.keyWords, owner * KEY_WORDS)
   }
 
   /** The owner's packed key, for deleting it from the map. */
