@@ -18,6 +18,9 @@ export const PROTO_UDP = 17
 
 export const TcpFlags = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const
 
+/** Signed distance a − b between TCP sequence numbers (RFC 1982 arithmetic on 32 bits). */
+export const seqDiff = (a: number, b: number): number => (a - b) | 0
+
 export interface DecodedPacket {
   family: Family
   transport: Transport

@@ -3,7 +3,7 @@
 // seen on a second interface fall away as old data and out-of-order segments wait for the gap to fill.
 // Memory is bounded per connection and in connection count (least recently used evicted); state goes on
 // FIN/RST or idleness. Whatever is lost on the way is reported through `onDrop` with its reason.
-import { TcpFlags } from '../../net/packet.ts'
+import { seqDiff, TcpFlags } from '../../net/packet.ts'
 
 export interface TcpStreamOptions {
   /** Connections (one direction each) tracked at once; the least recently used is evicted beyond this. */
@@ -36,9 +36,6 @@ interface Stream {
 
 /** DNS needs at least a header; a shorter length prefix means we are not at a message boundary. */
 const MIN_MESSAGE = 12
-
-/** Signed distance a − b in sequence space (RFC 1982 arithmetic on 32 bits). */
-const seqDiff = (a: number, b: number) => (a - b) | 0
 
 export class TcpStreams {
   private readonly streams = new Map<string, Stream>()

@@ -7,6 +7,7 @@
 // connection. It takes effect from the segments the kernel sees after the parser read the headers (~a capture
 // block timeout later), so it saves the copies of long transfers, not of short ones.
 import type { SkipDirection } from '../../capture/port-filter.ts'
+import { seqDiff } from '../../net/packet.ts'
 import type { TupleEntry } from './connection-table.ts'
 import type { MessageParser } from './message-parser.ts'
 import type { TcpOrder } from './tcp-order.ts'
@@ -22,8 +23,6 @@ export interface SkipState {
   skipToClientUntil: number
 }
 
-/** Signed distance a − b in sequence space. */
-const seqDiff = (a: number, b: number) => (a - b) | 0
 
 export class BodySkips {
   private readonly skipper: PayloadSkipper

@@ -9,6 +9,7 @@
 // the other way): bytes the receiver has are never sent again, so the capture missed them. Without this a lost
 // frame held a busy connection's later segments until the bound, ~5800 small requests, whose responses then found
 // no request.
+import { seqDiff } from '../../net/packet.ts'
 
 export interface OrderedSink {
   feed(data: Buffer, start: number, end: number, timestampNs: number): void
@@ -21,9 +22,6 @@ interface EarlySegment {
   missing: number
   timestampNs: number
 }
-
-/** Signed distance a − b in sequence space (RFC 1982 arithmetic on 32 bits). */
-const seqDiff = (a: number, b: number) => (a - b) | 0
 
 export class TcpOrder {
   /** Sequence number of the next in-order byte; -1 until the first segment fixes it. */
