@@ -10,7 +10,7 @@ import { TcpFlags } from '../src/net/packet.ts'
 import { HttpReceiver } from '../src/receivers/http/receiver.ts'
 import { httpReceiverFactory } from '../src/receivers/http/factory.ts'
 import { configOf, testSettings } from '../test/helpers/components.ts'
-import { tcpFrame, reverse, type Endpoints } from '../test/receivers/dns/builders.ts'
+import { batchOf, tcpFrame, reverse, type Endpoints } from '../test/receivers/dns/builders.ts'
 
 const total = Number(process.argv[2] ?? 4_000_000)
 const connections = Number(process.argv[3] ?? 32)
@@ -20,24 +20,6 @@ const response = Buffer.from(
   'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 23 Nov 2025 15:23:15 GMT\r\nContent-Type: text/plain\r\n' +
   'Content-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n',
 )
-
-/** Frames in the native layout (src/native/types.ts PacketBatch). */
-function batchOf(frames: Frame[]): PacketBatch {
-  const size = frames.reduce((sum, f) => sum + FRAME_HEADER_SIZE + ((f.data.length + 7) & ~7), 0)
-  const data = Buffer.alloc(size)
-  let offset = 0
-  for (const f of frames) {
-    data.writeBigUInt64LE(f.timestampNs, offset)
-    data.writeUInt32LE(f.ifindex, offset + 8)
-    data.writeUInt32LE(f.data.length, offset + 12)
-    data.writeUInt32LE(f.origlen, offset + 16)
-    data.writeUInt16LE(f.ethertype, offset + 20)
-    data[offset + 22] = f.pktType
-    f.data.copy(data, offset + FRAME_HEADER_SIZE)
-    offset += FRAME_HEADER_SIZE + ((f.data.length + 7) & ~7)
-  }
-  return { data, count: frames.length, lost: 0 }
-}
 
 const clients: Endpoints[] = []
 for (let i = 0; i < connections; i++) clients.push({ src: '198.18.2.1', sport: 40000 + i, dst: '198.18.2.2', dport: 18080 })

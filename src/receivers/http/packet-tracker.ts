@@ -74,15 +74,19 @@ export class PacketTracker {
 
   /**
    * Every frame of a capture batch (layout in src/native/types.ts), read in place. `onError` gets what a frame
-   * threw (a bug, not bad input, which is counted by reason), and the next frame is handled.
+   * threw (a bug, not bad input, which is counted by reason), and the next frame is handled. Frames the batch
+   * counts but does not hold whole are counted as `malformed_batch`.
    */
   handleBatch(batch: PacketBatch, onError: (error: unknown) => void): void {
     const data = batch.data
     let offset = 0
-    for (let i = 0; i < batch.count && offset + FRAME_HEADER_SIZE <= data.length; i++) {
-      const caplen = u32le(data, offset + 12)
+    for (let i = 0; i < batch.count; i++) {
       const start = offset + FRAME_HEADER_SIZE
-      if (start + caplen > data.length) break
+      const caplen = start <= data.length ? u32le(data, offset + 12) : -1
+      if (caplen < 0 || start + caplen > data.length) {
+        this.telemetry.dropped('malformed_batch', batch.count - i)
+        return
+      }
       try {
         this.handle(
           data, start, start + caplen, u32le(data, offset + 16), u16le(data, offset + 20), data[offset + 22] as number,

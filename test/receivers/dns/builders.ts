@@ -2,7 +2,8 @@
 // UDP/TCP headers written here, as the capture ring would deliver them (network header first).
 import dnsPacket from 'dns-packet'
 import { isIPv4 } from 'node:net'
-import type { Frame } from '../../../src/native/frames.ts'
+import { FRAME_HEADER_SIZE, type Frame } from '../../../src/native/frames.ts'
+import type { PacketBatch } from '../../../src/native/types.ts'
 
 export interface Endpoints {
   src: string
@@ -116,3 +117,21 @@ export function prefixed(message: Buffer): Buffer {
 }
 
 export const ms = (n: number) => BigInt(n) * 1_000_000n
+
+/** Frames in the native layout (src/native/types.ts PacketBatch). */
+export function batchOf(frames: Frame[]): PacketBatch {
+  const size = frames.reduce((sum, f) => sum + FRAME_HEADER_SIZE + ((f.data.length + 7) & ~7), 0)
+  const data = Buffer.alloc(size)
+  let offset = 0
+  for (const f of frames) {
+    data.writeBigUInt64LE(f.timestampNs, offset)
+    data.writeUInt32LE(f.ifindex, offset + 8)
+    data.writeUInt32LE(f.data.length, offset + 12)
+    data.writeUInt32LE(f.origlen, offset + 16)
+    data.writeUInt16LE(f.ethertype, offset + 20)
+    data[offset + 22] = f.pktType
+    f.data.copy(data, offset + FRAME_HEADER_SIZE)
+    offset += FRAME_HEADER_SIZE + ((f.data.length + 7) & ~7)
+  }
+  return { data, count: frames.length, lost: 0 }
+}

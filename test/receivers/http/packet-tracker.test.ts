@@ -6,7 +6,7 @@ import { BodySkips } from '../../../src/receivers/http/body-skips.ts'
 import { PacketTracker } from '../../../src/receivers/http/packet-tracker.ts'
 import { HttpTelemetry } from '../../../src/receivers/http/telemetry.ts'
 import { SelfTelemetry, type SelfCounter } from '../../../src/telemetry/self.ts'
-import { ms, reverse, tcpFrame, type Endpoints } from '../dns/builders.ts'
+import { batchOf, ms, reverse, tcpFrame, type Endpoints } from '../dns/builders.ts'
 import { get, LIMITS, ok } from './exchange-harness.ts'
 
 const { SYN, ACK, FIN, RST, PSH } = TcpFlags
@@ -195,5 +195,15 @@ describe('http PacketTracker', () => {
     const frame = tcpFrame(client, Buffer.from(get('/x')), { seq: 1 }, ms(1))
     t.handleFrame({ ...frame, data: frame.data.subarray(0, 30) })
     assert.equal(dropped('truncated_packet'), 1)
+  })
+
+  it('counts the frames of a batch that does not hold what it says', () => {
+    const { t, dropped } = tracker()
+    const c = connection(client, 1000)
+    const batch = batchOf([c.syn(ms(1)), c.data(get('/a'), ms(2)), c.data(get('/b'), ms(3))])
+    const cut = { ...batch, data: batch.data.subarray(0, batch.data.length - 24), count: 4 }
+    t.handleBatch(cut, (error) => assert.fail(String(error)))
+    assert.equal(dropped('malformed_batch'), 2, 'the cut frame and the one counted but absent')
+    assert.equal(t.connectionCount, 1, 'the frames before them were handled')
   })
 })
