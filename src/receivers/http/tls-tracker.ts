@@ -92,11 +92,15 @@ export class TlsTracker {
         return this.telemetry.parseError('not_http')
       }
       connection.writesAreRequests = writing === (role === 'request')
-      connection.exchange = new HttpExchange(peersOf(event, connection.writesAreRequests), this.options, this.sink)
+      connection.exchange = new HttpExchange(peersOf(event.socket, event.pid, connection.writesAreRequests), this.options, this.sink)
     }
     const exchange = connection.exchange
-    // The socket's text is made once: when the exchange starts, or at the first event that knows it.
-    if (exchange.peers.server.address === '' && event.socket) exchange.peers = peersOf(event, connection.writesAreRequests)
+    // The socket's text is made once (event.socket decodes it): when the exchange starts, or at the first event that
+    // knows it.
+    if (exchange.peers.server.address === '') {
+      const socket = event.socket
+      if (socket) exchange.peers = peersOf(socket, event.pid, connection.writesAreRequests)
+    }
     exchange.lastSeenNs = event.timestampNs
     const parser = writing === connection.writesAreRequests ? exchange.requests : exchange.responses
     if (event.data.length > 0) parser.feed(event.data, 0, event.data.length, event.timestampNs)
@@ -151,8 +155,7 @@ function roleOf(data: Buffer): 'request' | 'response' | 'unknown' {
   return 'unknown'
 }
 
-function peersOf(event: TlsEvent, isClient: boolean): ExchangePeers {
-  const socket: TlsSocket | undefined = event.socket
+function peersOf(socket: TlsSocket | undefined, pid: number, isClient: boolean): ExchangePeers {
   const local = socket?.local ?? UNKNOWN_ENDPOINT
   const remote = socket?.remote ?? UNKNOWN_ENDPOINT
   return {
@@ -160,7 +163,7 @@ function peersOf(event: TlsEvent, isClient: boolean): ExchangePeers {
     client: isClient ? local : remote,
     server: isClient ? remote : local,
     side: isClient ? 'client' : 'server',
-    pid: event.pid,
+    pid,
     scheme: 'https',
   }
 }
