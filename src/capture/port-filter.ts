@@ -1,6 +1,6 @@
 // The capture filter bpf/port_filter.bpf.c: loads it with its tunables and reads its per-CPU counters.
 // Counter indexes and the port limit mirror bpf/port_filter.h.
-import { bpfObjectPath, loadNative, NativeError, type BpfObject } from '../native/index.ts'
+import { bpfObjectPath, loadNative, NativeError, type BpfMap, type BpfObject } from '../native/index.ts'
 
 export const PORT_FILTER_OBJECT = bpfObjectPath('port_filter')
 export const PORT_FILTER_MAX_PORTS = 16
@@ -114,13 +114,13 @@ export interface SkipDirection {
  * their original length intact. A map update per range: for long bodies, not per segment.
  */
 export class PayloadSkips {
-  private readonly filter: BpfObject
+  private readonly skips: BpfMap
   private readonly key = Buffer.alloc(40)
   private readonly value = Buffer.alloc(8)
   private closed = false
 
   constructor(filter: BpfObject) {
-    this.filter = filter
+    this.skips = filter.map('port_filter_skips')
   }
 
   /** Skip the payload of segments within sequence numbers [from, until) of `direction` (replaces its range). */
@@ -128,12 +128,12 @@ export class PayloadSkips {
     if (this.closed) return
     this.value.writeUInt32LE(from >>> 0, 0)
     this.value.writeUInt32LE(until >>> 0, 4)
-    this.filter.map('port_filter_skips').update(this.keyOf(direction), this.value)
+    this.skips.update(this.keyOf(direction), this.value)
   }
 
   delete(direction: SkipDirection): void {
     if (this.closed) return
-    this.filter.map('port_filter_skips').delete(this.keyOf(direction))
+    this.skips.delete(this.keyOf(direction))
   }
 
   /** The filter is gone (the capture closed): what is set or deleted from now on changes nothing. */
