@@ -110,8 +110,11 @@ export class HttpReceiver implements Receiver {
     this.nextFlushAt = Date.now() + this.config.flush_interval
     this.timer = setInterval(() => this.flushIfDue(), Math.max(10, this.config.flush_interval / 4))
     this.timer.unref()
+    // Which libssl functions carry the probes tells the cost of each probed call: the exported ones begin with an
+    // instruction the kernel single-steps (libssl-probes.ts).
+    const probed = this.tlsSource?.targets.kind === 'internal' ? 'ssl_read_internal/ssl_write_internal' : 'SSL_read/SSL_write'
     this.settings.logger.info('http receiver started', {
-      ports: ports.join(','), interface: this.config.interface || 'all', tls: this.tlsSource ? 'openssl uprobes' : 'off',
+      ports: ports.join(','), interface: this.config.interface || 'all', tls: this.tlsSource ? `openssl uprobes on ${probed}` : 'off',
     })
   }
 

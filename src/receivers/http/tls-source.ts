@@ -55,7 +55,7 @@ export class TlsSource {
   private readonly kernelTotals = TLS_KERNEL_COUNTERS.map(() => 0)
   private readonly reported = TLS_KERNEL_COUNTERS.map(() => 0)
   private closed = false
-  /** Where the read/write probes went (logged by the receiver). */
+  /** Where the read/write probes went (the receiver logs it). */
   targets: ProbeTargets = { kind: 'exported' }
   /** Ring records that were not http_tls_events, not yet reported. */
   private malformed = 0

@@ -13,9 +13,8 @@ import type { Batch } from '../../../src/component/types.ts'
 import type { HttpConfig } from '../../../src/receivers/http/config.ts'
 import { httpReceiverFactory } from '../../../src/receivers/http/factory.ts'
 import type { HttpRecord } from '../../../src/records.ts'
-import { createLogger } from '../../../src/telemetry/logger.ts'
-import { SelfTelemetry, type SelfCounter } from '../../../src/telemetry/self.ts'
-import { configOf } from '../../helpers/components.ts'
+import type { SelfCounter } from '../../../src/telemetry/self.ts'
+import { configOf, testSettings } from '../../helpers/components.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { startNginx, type NginxServer } from '../../helpers/nginx.ts'
 
@@ -47,9 +46,10 @@ describe('http receiver end to end (nginx in a namespace; curl, wrk and raw sock
   let nginx: NginxServer | undefined
   let scratch = ''
   const records: HttpRecord[] = []
-  const telemetry = new SelfTelemetry()
+  const settings = testSettings(ID)
+  const { telemetry } = settings
   const config = configOf(httpReceiverFactory, { ports: [PORT], flush_interval: '100ms', timeout: '5s' })
-  const receiver = httpReceiverFactory.create({ id: ID, logger: createLogger('warn'), telemetry }, config, {
+  const receiver = httpReceiverFactory.create(settings, config, {
     consume: (batch: Batch) => { records.push(...(batch.records as HttpRecord[])) },
   })
   const dropped = (reason: string) => (telemetry.get('netlens.records.dropped') as SelfCounter).value({ component: ID, reason })
@@ -188,5 +188,7 @@ describe('http receiver end to end (nginx in a namespace; curl, wrk and raw sock
       assert.ok(record.durationSeconds > 0 && record.durationSeconds < 2)
     }
     assert.ok(!JSON.stringify(records).includes('SECRET'))
+    // Debian's libssl shows the internal functions SSL_read and SSL_read_ex share (libssl-probes.ts).
+    assert.ok(settings.logs.some((line) => line.includes('openssl uprobes on ssl_read_internal/ssl_write_internal')), settings.logs.join('\n'))
   })
 })
