@@ -189,6 +189,18 @@ describe('otlp exporter', function () {
     assert.equal(points.reduce((sum, p) => sum + (p.value ?? 0), 0), 6 * 1500, 'no bytes lost to the cap')
   })
 
+  it('marks the overflow series of a metric whose attributes are an allow-list', async () => {
+    const otlp = create({ metrics: [{ name: 'netflow.bytes', attributes: ['destination.address'], cardinality_limit: 3 }] })
+    await otlp.start(HOST)
+    const flows = [1, 2, 3, 4].map((i) => flowRecord({ destination: { address: `10.0.2.${i}`, port: 80 }, bytesReceived: 0 }))
+    otlp.consume({ records: flows })
+    await otlp.flush()
+    const points = last('netflow.bytes').points
+    assert.deepEqual(points.map((p) => p.attributes).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), [
+      { 'destination.address': '10.0.2.1' }, { 'destination.address': '10.0.2.2' }, { 'otel.metric.overflow': true },
+    ])
+  })
+
   it('counts invalid values as drops instead of recording them', async () => {
     const otlp = create({ interval: '1h' })
     await otlp.start(HOST)

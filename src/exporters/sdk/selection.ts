@@ -1,10 +1,7 @@
 // Per-metric attribute selection and cardinality limits, the `metrics` and `cardinality_limit` keys shared by
-// SDK-based exporters, turned into sdk-metrics Views.
-import {
-  createAllowListAttributesProcessor,
-  createDenyListAttributesProcessor,
-  type ViewOptions,
-} from '@opentelemetry/sdk-metrics'
+// SDK-based exporters: the attributes each metric keeps (applied by the bridge, which records only those) and
+// sdk-metrics Views for the cardinality limits.
+import type { ViewOptions } from '@opentelemetry/sdk-metrics'
 import { findMetric, METRICS } from '../../metrics/definitions.ts'
 
 export const DEFAULT_CARDINALITY_LIMIT = 2000
@@ -84,8 +81,6 @@ export interface MetricView {
   name: string
   /** The attributes the view keeps: an allow-list when the exporter selects them, else all but the optional ones. */
   kept(attribute: string): boolean
-  allowed: string[] | undefined
-  denied: string[]
   cardinalityLimit: number
 }
 
@@ -98,23 +93,18 @@ export function viewsOf(config: SelectionConfig): MetricView[] {
     return {
       name: definition.name,
       kept: allowed ? (attribute) => allowed.includes(attribute) : (attribute) => !denied.includes(attribute),
-      allowed,
-      denied,
       cardinalityLimit: selection?.cardinality_limit ?? config.cardinality_limit,
     }
   })
 }
 
-/** One View per counter and gauge: attribute filter and cardinality limit (netlens aggregates histograms itself). */
+/**
+ * One View per counter and gauge, for its cardinality limit (netlens aggregates histograms itself). No attribute
+ * filter: the bridge hands the SDK only the attributes the metric keeps (MetricView.kept).
+ */
 export function metricViews(config: SelectionConfig): ViewOptions[] {
-  return viewsOf(config).filter((metric) => findMetric(metric.name)!.instrument !== 'histogram').map((metric) => {
-    const view: ViewOptions = {
-      instrumentName: metric.name,
-      attributesProcessors: [
-        metric.allowed ? createAllowListAttributesProcessor(metric.allowed) : createDenyListAttributesProcessor(metric.denied),
-      ],
-      aggregationCardinalityLimit: metric.cardinalityLimit,
-    }
-    return view
-  })
+  return viewsOf(config).filter((metric) => findMetric(metric.name)!.instrument !== 'histogram').map((metric) => ({
+    instrumentName: metric.name,
+    aggregationCardinalityLimit: metric.cardinalityLimit,
+  }))
 }
