@@ -64,13 +64,13 @@ export class MetricsBridge {
     exportsCounter(options.telemetry)
     const resource = netlensResource(options.resource)
     const histograms = new HistogramProducer(options.temporality, resource)
+    const views = viewsOf(options.selection)
     this.provider = new MeterProvider({
       resource,
-      views: metricViews(options.selection),
+      views: metricViews(views),
       readers: [options.reader({ metricProducers: [histograms] })],
     })
     this.meter = this.provider.getMeter('netlens')
-    const views = viewsOf(options.selection)
     this.recorders = METRICS.map((definition, index) => {
       const view = views[index]!
       const series = new BatchSeries(definition.instrument === 'counter', view.kept)

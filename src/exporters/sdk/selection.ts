@@ -102,8 +102,8 @@ export function viewsOf(config: SelectionConfig): MetricView[] {
  * One View per counter and gauge, for its cardinality limit (netlens aggregates histograms itself). No attribute
  * filter: the bridge hands the SDK only the attributes the metric keeps (MetricView.kept).
  */
-export function metricViews(config: SelectionConfig): ViewOptions[] {
-  return viewsOf(config).filter((metric) => findMetric(metric.name)!.instrument !== 'histogram').map((metric) => ({
+export function metricViews(views: MetricView[]): ViewOptions[] {
+  return views.filter((metric) => findMetric(metric.name)!.instrument !== 'histogram').map((metric) => ({
     instrumentName: metric.name,
     aggregationCardinalityLimit: metric.cardinalityLimit,
   }))
