@@ -3,7 +3,7 @@
 // ring opened with the socket filter. Everything is closed before returning: nothing stays attached.
 import { loadPortFilter } from '../capture/port-filter.ts'
 import { bpfObjectPath, loadNative, type BpfObject, type NativeBinding } from '../native/index.ts'
-import { attachFailure, HOOK_SETS, loadFailure, UDP_PROGRAMS, type HookSet, type HooksSetting } from '../receivers/netflow/hooks.ts'
+import { attachFailure, HOOK_SETS, loadFailure, UDP_PROGRAMS, type HookMode, type HookSet, type HooksSetting } from '../receivers/netflow/hooks.ts'
 import type { SystemFacts } from '../system/facts.ts'
 import { outcome, reason, type CheckResult } from './check.ts'
 
@@ -69,14 +69,15 @@ function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeed
     tp_btf: needs.netflowHooks.includes('tp_btf') || (auto && !classic.works),
     classic: needs.netflowHooks.includes('classic') || (auto && !tpBtf.works),
   }
+  const probes: Record<HookMode, HookSetProbe> = { tp_btf: tpBtf, classic }
   const results: CheckResult[] = []
-  for (const [mode, probe] of [['tp_btf', tpBtf], ['classic', classic]] as const) {
+  for (const [mode, probe] of Object.entries(probes) as Array<[HookMode, HookSetProbe]>) {
     for (const row of probe.rows) {
       results.push(outcome(row.name, row.works, row.udp ? needs.netflowUdp : needed[mode], row.detail))
     }
   }
   const chosen = tpBtf.works ? 'tp_btf' : classic.works ? 'classic tracepoints' : 'neither'
-  const runs = needs.netflowHooks.every((setting) => (setting === 'auto' ? tpBtf.works || classic.works : { tp_btf: tpBtf, classic }[setting].works))
+  const runs = needs.netflowHooks.every((setting) => (setting === 'auto' ? tpBtf.works || classic.works : probes[setting].works))
   results.push(outcome('netflow hooks', runs, needs.netflow,
     `tp_btf ${tpBtf.works ? 'work' : 'fail'}, classic tracepoints ${classic.works ? 'work' : 'fail'}; auto uses ${chosen}`))
   return results
