@@ -5,11 +5,13 @@
 #   docker run --rm --network host --pid host \
 #     --cap-drop ALL --cap-add BPF --cap-add PERFMON --cap-add NET_ADMIN --cap-add NET_RAW \
 #     -v /sys/kernel/btf:/sys/kernel/btf:ro -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+#     -v /sys/kernel/tracing:/sys/kernel/tracing:ro \
 #     netlens run
 #   docker run --rm ... netlens doctor      # what will and will not work on this host
 #
 # Capabilities (measured on kernel 6.18, see src/system/requirements.ts), instead of --privileged:
-#   BPF + PERFMON   load the tp_btf flow programs (netflow) and the capture socket filter (dns, http)
+#   BPF + PERFMON   load the flow programs (netflow: tp_btf, or classic tracepoints, which need tracefs mounted)
+#                   and the capture socket filter (dns, http)
 #   NET_ADMIN       attach netflow's UDP cgroup_skb programs (or set receivers::netflow::udp: false)
 #   NET_RAW         open the AF_PACKET capture socket (dns, http)
 #   SYS_ADMIN       only for the http receiver's HTTPS uprobes (the kernel's uprobe PMU requires it)
