@@ -19,6 +19,7 @@ import type { Endpoint, HttpRecord } from '../../records.ts'
 import type { BodySkips, SkipState } from './body-skips.ts'
 import { ConnectionTable, tupleOf, type TupleEntry } from './connection-table.ts'
 import { HttpExchange, type ExchangeOptions } from './exchange.ts'
+import { findByte } from './line-reader.ts'
 import { couldStartRequest, couldStartResponse } from './start-line.ts'
 import { TcpOrder } from './tcp-order.ts'
 import { RecordBuffer } from './record-buffer.ts'
@@ -218,9 +219,7 @@ export class PacketTracker {
     const { payloadStart, payloadEnd, sourcePort, destinationPort } = this.segment
     const head = Math.min(payloadEnd, payloadStart + 21)
     if (couldStartResponse(data, payloadStart, head)) return false
-    let space = false
-    for (let i = payloadStart; i < head && !space; i++) space = data[i] === 0x20
-    if (space && couldStartRequest(data, payloadStart, head)) return true
+    if (findByte(data, 0x20, payloadStart, head) >= 0 && couldStartRequest(data, payloadStart, head)) return true
     const ports = this.options.serverPorts
     const sourceIsServer = ports.has(sourcePort)
     const destinationIsServer = ports.has(destinationPort)

@@ -59,12 +59,7 @@ const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CO
 
 /** The method's text: the shared string of a common method, else a new one. */
 function methodText(line: Buffer, start: number, end: number): string {
-  for (const method of METHODS) {
-    if (method.length !== end - start) continue
-    let same = true
-    for (let i = 0; same && i < method.length; i++) same = line[start + i] === method.charCodeAt(i)
-    if (same) return method
-  }
+  for (const method of METHODS) if (bytesAre(line, start, end, method)) return method
   return line.toString('latin1', start, end)
 }
 
