@@ -1,7 +1,7 @@
 // netflow overhead, agent off vs on in one run, plus the cost of harvesting 100k live flows.
 //   node bench/netflow.ts [seconds per measurement, default 5] [rounds, default 3] [hooks, default auto]
 //                         [harvests of the 100k live flows, default 3]
-// 0 rounds: the harvest only.
+// 0 rounds: the harvest only; 0 harvests: the loads only.
 // `hooks` is the receiver's setting, or several separated by commas (`tp_btf,classic`): each round then measures
 // the agent on each of them in turn, for a comparison under the same conditions.
 // Traffic runs over the loopback of a network namespace this script creates. Between two namespaces (veth through
@@ -64,16 +64,19 @@ interface Measured {
   value: number
   programShareOfBusy: number
   programShareOfWall: number
+  /** Nanoseconds each program took during the load. */
+  programNs: Map<string, number>
 }
 
 async function measured(load: () => number | Promise<number>): Promise<Measured> {
-  const programsBefore = programNs()
+  const before = bpfStats()
   const busyBefore = busySeconds()
   const wallBefore = process.hrtime.bigint()
   const value = await load()
   const wall = Number(process.hrtime.bigint() - wallBefore) / 1e9
-  const programs = (programNs() - programsBefore) / 1e9
-  return { value, programShareOfBusy: programs / (busySeconds() - busyBefore), programShareOfWall: programs / wall }
+  const programNs = new Map([...bpfStats()].map(([name, { ns }]) => [name, ns - (before.get(name)?.ns ?? 0)]))
+  const programs = [...programNs.values()].reduce((sum, ns) => sum + ns, 0) / 1e9
+  return { value, programShareOfBusy: programs / (busySeconds() - busyBefore), programShareOfWall: programs / wall, programNs }
 }
 
 async function measure(host: TestHost) {
@@ -97,12 +100,6 @@ function bpfStats(): Map<string, { runs: number; ns: number }> {
     stats.set(p.name, entry)
   }
   return stats
-}
-
-function programNs(): number {
-  let ns = 0
-  for (const program of bpfStats().values()) ns += program.ns
-  return ns
 }
 
 async function startAgent(hooks: string) {
@@ -161,6 +158,15 @@ const rounds = Number(process.argv[3] ?? 3)
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`
 
+/** Which programs the time went to, over all rounds of a load, largest share first. */
+function programSplit(loads: Measured[]): string {
+  const total = new Map<string, number>()
+  for (const { programNs } of loads) for (const [name, ns] of programNs) total.set(name, (total.get(name) ?? 0) + ns)
+  const sum = [...total.values()].reduce((a, b) => a + b, 0)
+  return [...total].filter(([, ns]) => ns / sum >= 0.01).sort((a, b) => b[1] - a[1])
+    .map(([name, ns]) => `${name.replace('netflow_', '')} ${((ns / sum) * 100).toFixed(0)} %`).join(', ')
+}
+
 const host = createTestHost()
 try {
   // Off and on alternate, and medians are reported: single runs on a small VM vary by more than the overhead.
@@ -189,7 +195,7 @@ try {
     }
   }
   execFileSync('sysctl', ['-qw', 'kernel.bpf_stats_enabled=0'])
-  const harvest = await harvestCost(host)
+  const harvest = harvests > 0 ? await harvestCost(host) : undefined
   console.log(`netflow overhead: medians of ${rounds} alternating rounds, ${seconds} s each, loopback of a test namespace`)
   for (const [hooks, { load, agentCpu, rss, kernelSeconds, kernel }] of rounds > 0 ? on : []) {
     // The programs' shares come from the kernel's exact accounting, where the throughput comparison is at the mercy
@@ -201,7 +207,7 @@ try {
       const ofBusy = median(load.map((m) => pick(m).programShareOfBusy)) * 100
       const ofWall = median(load.map((m) => pick(m).programShareOfWall)) * 100
       console.log(`  ${name.padEnd(16)} off ${median(a).toFixed(2)} ${unit} (${spread(a)})   on ${median(b).toFixed(2)} ${unit} (${spread(b)})   ${change.toFixed(1)} %`)
-      console.log(`  ${''.padEnd(16)} programs: ${ofBusy.toFixed(2)} % of busy CPU time, ${ofWall.toFixed(2)} % of wall time`)
+      console.log(`  ${''.padEnd(16)} programs: ${ofBusy.toFixed(2)} % of busy CPU time, ${ofWall.toFixed(2)} % of wall time; ${programSplit(load.map(pick))}`)
     }
     console.log(` hooks: ${hooks}`)
     line('iperf3 bulk', 'Gbit/s', 1, (m) => m.bulk)
@@ -215,7 +221,7 @@ try {
     }
     console.log(`  kernel           all programs: ${((busyNs / 1e9 / kernelSeconds) * 100).toFixed(2)} % of one core during the load`)
   }
-  console.log(`  harvest of 100k live flows: ${harvest.live.map((ms) => ms.toFixed(1)).join(', ')} ms (median ${median(harvest.live).toFixed(1)}; ${harvest.first.records} records each); first sight of them: ${harvest.first.ms.toFixed(1)} ms`)
+  if (harvests > 0) console.log(`  harvest of 100k live flows: ${harvest!.live.map((ms) => ms.toFixed(1)).join(', ')} ms (median ${median(harvest!.live).toFixed(1)}; ${harvest!.first.records} records each); first sight of them: ${harvest!.first.ms.toFixed(1)} ms`)
 } finally {
   host.destroy()
 }
