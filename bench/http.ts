@@ -7,9 +7,11 @@
 // modes: a comma-separated subset of off,capture,default,https-off,https (all by default). With several rounds
 // the modes alternate (off, capture, ..., off, capture, ...) so that a change in the machine's load hits them
 // alike; the summary gives each mode's median and range, and the cost against the median of `off` (or
-// `https-off`). With kernel.bpf_stats_enabled=1 each run also prints run count and mean time of the receiver's
+// `https-off`). `agent` runs the netlens binary instead, with the httpflow pipeline of the default configuration
+// (bench/http-agent.yaml: capture, iptype, an SDK exporter), and reads its count back from the exported metric: the
+// cost as deployed, where the other modes measure the receiver alone. With kernel.bpf_stats_enabled=1 each run also prints run count and mean time of the receiver's
 // BPF programs (bpftool), and the agent's CPU is split into the JS thread and the others (native threads).
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { httpReceiverFactory } from '../src/receivers/http/factory.ts'
@@ -18,10 +20,11 @@ import type { SelfCounter } from '../src/telemetry/self.ts'
 import { configOf, testHost, testSettings } from '../test/helpers/components.ts'
 import { createTestHost } from '../test/helpers/netns.ts'
 import { startNginx } from '../test/helpers/nginx.ts'
+import { cpuSeconds } from '../test/helpers/proc.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const connections = Number(process.argv[3] ?? 32)
-const MODES = ['off', 'capture', 'default', 'https-off', 'https'] as const
+const MODES = ['off', 'capture', 'default', 'agent', 'https-off', 'https'] as const
 type Mode = (typeof MODES)[number]
 const modes = (process.argv[4] ? process.argv[4].split(',') : [...MODES]) as Mode[]
 for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: one of ${MODES.join(',')}`)
@@ -121,10 +124,51 @@ async function withReceiver(section: Record<string, unknown>, url: string): Prom
   }
 }
 
+const AGENT_METRICS = 'http://127.0.0.1:19464/metrics'
+
+/** Sum of a Prometheus text exposition's samples named `name` whose labels include `labels` (`a="b"` text). */
+function sampleSum(exposition: string, name: string, labels = ''): number {
+  let sum = 0
+  for (const line of exposition.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
+
+async function withAgent(url: string): Promise<Measured> {
+  const root = new URL('..', import.meta.url).pathname
+  const agent = spawn(`${root}bin/netlens`, ['run', '--config', `${root}bench/http-agent.yaml`], {
+    stdio: 'ignore', env: { ...process.env, NETLENS_BENCH_PORT: String(PORT) },
+  })
+  try {
+    let healthy = false
+    for (let i = 0; i < 100 && !healthy; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      healthy = await fetch('http://127.0.0.1:13199/').then((r) => r.ok, () => false)
+    }
+    if (!healthy) throw new Error('the agent did not become healthy')
+    const cpu = cpuSeconds(agent.pid!)
+    const result = await wrk(url)
+    const used = cpuSeconds(agent.pid!) - cpu
+    await new Promise((resolve) => setTimeout(resolve, 1500)) // the receiver's flush_interval, and some
+    const exposition = await (await fetch(AGENT_METRICS)).text()
+    // wrk runs in the agent's namespace: its exchanges are client side.
+    const records = ['client', 'server']
+      .reduce((sum, side) => sum + sampleSum(exposition, `http_${side}_request_duration_count`, `server_address="${host.ipv4}"`), 0)
+    const drops = exposition.split('\n').filter((l) => l.startsWith('netlens_records_dropped_total{') && !l.endsWith(' 0'))
+      .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.slice(l.lastIndexOf(' ') + 1)}`).join(' ') || 'none'
+    return { ...result, records, drops, cpuPercent: (used / seconds) * 100 }
+  } finally {
+    agent.kill('SIGTERM')
+    await new Promise((resolve) => agent.once('exit', resolve))
+  }
+}
+
 const LABELS: Record<Mode, string> = {
   off: 'http  netlens off',
   capture: 'http  netlens on (capture only)',
   default: 'http  netlens on (default, +uprobes)',
+  agent: 'http  netlens agent (capture, iptype, exporter)',
   'https-off': 'https netlens off',
   https: 'https netlens on (uprobes; client+server records)',
 }
@@ -134,6 +178,7 @@ function measure(mode: Mode): Promise<Measured> {
     case 'off': return wrk(plain)
     case 'capture': return withReceiver({ tls: { enabled: false } }, plain)
     case 'default': return withReceiver({}, plain)
+    case 'agent': return withAgent(plain)
     case 'https-off': return wrk(tls)
     case 'https': return withReceiver({}, tls)
   }
@@ -143,7 +188,8 @@ function line(label: string, r: Measured): string {
   let text = `${label.padEnd(50)} ${r.perSecond.toFixed(0).padStart(7)} req/s  wrk ${String(r.requests).padStart(8)}`
   if (r.records !== undefined) {
     text += `  netlens ${String(r.records).padStart(8)} (${r.records - r.requests >= 0 ? '+' : ''}${r.records - r.requests})`
-    text += `  netlens cpu ${r.cpuPercent!.toFixed(0)}% (js ${r.jsPercent!.toFixed(0)}%)  drops: ${r.drops}`
+    const js = r.jsPercent === undefined ? '' : ` (js ${r.jsPercent.toFixed(0)}%)`
+    text += `  netlens cpu ${r.cpuPercent!.toFixed(0)}%${js}  drops: ${r.drops}`
   }
   if (r.programs) text += `\n${''.padEnd(52)}bpf: ${r.programs}`
   return text
