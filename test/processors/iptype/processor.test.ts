@@ -33,6 +33,21 @@ describe('iptype processor', () => {
     ])
   })
 
+  it('answers the same for an address met again, in one batch or the next, and past the memo of 65,536 addresses', () => {
+    const processor = create()
+    const expected = [['private', 'other'], ['loopback', 'private']]
+    const pairs = [['10.0.0.5', '8.8.8.8'], ['127.0.0.1', '192.168.1.1']] as const
+    for (let round = 0; round < 2; round++) {
+      const out = processor.process({ records: pairs.map(([s, d]) => flow(s, d)) })
+      assert.deepEqual(out.records.map((r) => [r.attributes['source.ip_type'], r.attributes['destination.ip_type']]), expected)
+      // Many other addresses in between: the memo starts over, and the answers stay.
+      const others = Array.from({ length: 40_000 }, (_, i) => flow(`10.${i >> 8}.${i & 255}.1`, `100.64.${i >> 8}.${i & 255}`))
+      assert.ok(processor.process({ records: others }).records.every((r) => r.attributes['destination.ip_type'] === 'cgnat'))
+    }
+    assert.ok(processor.process({ records: [flow('not-an-ip', 'also-not'), flow('not-an-ip', 'also-not')] }).records
+      .every((r) => r.attributes['source.ip_type'] === undefined))
+  })
+
   it('passes DNS answers and unparsable addresses through as they are', () => {
     const batch = { records: [answer('10.0.0.1', 'a.test', [['1.2.3.4', 60]]), flow('not-an-ip', 'also-not')] }
     assert.equal(create().process(batch), batch)
