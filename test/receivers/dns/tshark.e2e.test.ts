@@ -16,16 +16,17 @@ const FIELDS = ['udp.srcport', 'udp.dstport', 'tcp.srcport', 'tcp.dstport', 'dns
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** tshark on `iface`, DNS on `port` (UDP and TCP), one tab-separated line per DNS message. */
-function startTshark(iface: string, port: number): { child: ChildProcess; output: () => string } {
+function startTshark(iface: string, port: number): { child: ChildProcess; output: () => string; errors: () => string } {
   const child = spawn('tshark', [
     '-i', iface, '-f', `port ${port}`, '-l', '-n',
     '-d', `udp.port==${port},dns`, '-d', `tcp.port==${port},dns`, '-Y', 'dns',
     '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', ...FIELDS.flatMap((field) => ['-e', field]),
   ], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
+  let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr!.resume()
-  return { child, output: () => stdout }
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-2000) })
+  return { child, output: () => stdout, errors: () => stderr }
 }
 
 /** tshark's lines paired by (transport, client port, id) into `transport port name type rcode` exchanges. */
@@ -82,8 +83,11 @@ describe('dns receiver acceptance: decoded names agree with tshark on the same t
     const { server } = h
     tshark = startTshark(server.hostInterface, h.port)
     // Capturing once tshark prints the probe: queries before that may have gone unseen by it, so it is left out.
-    for (let i = 0; !tshark.output().includes(PROBE); i++) {
-      assert.ok(i < 100 && tshark.child.exitCode === null, 'tshark never saw the probe query')
+    // tshark takes about a second to start here, more on a loaded machine.
+    const deadline = Date.now() + 30_000
+    while (!tshark.output().includes(PROBE)) {
+      const running = tshark.child.exitCode === null && tshark.child.signalCode === null
+      assert.ok(running && Date.now() < deadline, `tshark never saw the probe query (${running ? 'running' : 'exited'}): ${tshark.errors()}`)
       h.ask(server.ipv4, PROBE, 'A', '+timeout=1')
       await sleep(100)
     }
