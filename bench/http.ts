@@ -9,9 +9,10 @@
 // alike; the summary gives each mode's median and range, and the cost against the median of `off` (or
 // `https-off`). `agent` runs the netlens binary instead, with the httpflow pipeline of the default configuration
 // (bench/http-agent.yaml: capture, iptype, an SDK exporter), and reads its count back from the exported metric: the
-// cost as deployed, where the other modes measure the receiver alone. With kernel.bpf_stats_enabled=1 each run also prints run count and mean time of the receiver's
-// BPF programs (bpftool), and the agent's CPU is split into the JS thread and the others (native threads).
-import { execFile, execFileSync, spawn } from 'node:child_process'
+// cost as deployed, where the other modes measure the receiver alone. With kernel.bpf_stats_enabled=1 each
+// receiver run also prints run count and mean time of the receiver's BPF programs (bpftool), and the agent's CPU
+// is split into the JS thread and the others (native threads).
+import { execFile, execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { httpReceiverFactory } from '../src/receivers/http/factory.ts'
@@ -21,6 +22,7 @@ import { configOf, testHost, testSettings } from '../test/helpers/components.ts'
 import { createTestHost } from '../test/helpers/netns.ts'
 import { startNginx } from '../test/helpers/nginx.ts'
 import { cpuSeconds } from '../test/helpers/proc.ts'
+import { startAgent } from '../test/helpers/agent.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const connections = Number(process.argv[3] ?? 32)
@@ -136,20 +138,12 @@ function sampleSum(exposition: string, name: string, labels = ''): number {
 }
 
 async function withAgent(url: string): Promise<Measured> {
-  const root = new URL('..', import.meta.url).pathname
-  const agent = spawn(`${root}bin/netlens`, ['run', '--config', `${root}bench/http-agent.yaml`], {
-    stdio: 'ignore', env: { ...process.env, NETLENS_BENCH_PORT: String(PORT) },
-  })
+  process.env.NETLENS_BENCH_PORT = String(PORT)
+  const agent = await startAgent(readFileSync(new URL('http-agent.yaml', import.meta.url), 'utf8'), /http receiver started/)
   try {
-    let healthy = false
-    for (let i = 0; i < 100 && !healthy; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      healthy = await fetch('http://127.0.0.1:13199/').then((r) => r.ok, () => false)
-    }
-    if (!healthy) throw new Error('the agent did not become healthy')
-    const cpu = cpuSeconds(agent.pid!)
+    const cpu = cpuSeconds(agent.process.pid!)
     const result = await wrk(url)
-    const used = cpuSeconds(agent.pid!) - cpu
+    const used = cpuSeconds(agent.process.pid!) - cpu
     await new Promise((resolve) => setTimeout(resolve, 1500)) // the receiver's flush_interval, and some
     const exposition = await (await fetch(AGENT_METRICS)).text()
     // wrk runs in the agent's namespace: its exchanges are client side.
@@ -159,8 +153,8 @@ async function withAgent(url: string): Promise<Measured> {
       .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.slice(l.lastIndexOf(' ') + 1)}`).join(' ') || 'none'
     return { ...result, records, drops, cpuPercent: (used / seconds) * 100 }
   } finally {
-    agent.kill('SIGTERM')
-    await new Promise((resolve) => agent.once('exit', resolve))
+    await agent.stop()
+    agent.destroy()
   }
 }
 

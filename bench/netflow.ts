@@ -221,7 +221,7 @@ try {
     }
     console.log(`  kernel           all programs: ${((busyNs / 1e9 / kernelSeconds) * 100).toFixed(2)} % of one core during the load`)
   }
-  if (harvests > 0) console.log(`  harvest of 100k live flows: ${harvest!.live.map((ms) => ms.toFixed(1)).join(', ')} ms (median ${median(harvest!.live).toFixed(1)}; ${harvest!.first.records} records each); first sight of them: ${harvest!.first.ms.toFixed(1)} ms`)
+  if (harvest) console.log(`  harvest of 100k live flows: ${harvest.live.map((ms) => ms.toFixed(1)).join(', ')} ms (median ${median(harvest.live).toFixed(1)}; ${harvest.first.records} records each); first sight of them: ${harvest.first.ms.toFixed(1)} ms`)
 } finally {
   host.destroy()
 }
