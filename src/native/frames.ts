@@ -2,6 +2,8 @@
 import type { PacketBatch, RingBatch } from './types.ts'
 
 export const FRAME_HEADER_SIZE = 24
+/** Where each field of a frame header lies (little-endian): for readers that take them in place, as frameAt does. */
+export const FrameField = { TIMESTAMP: 0, IFINDEX: 8, CAPLEN: 12, ORIGLEN: 16, ETHERTYPE: 20, PKT_TYPE: 22 } as const
 
 /** PACKET_* values of sockaddr_ll.sll_pkttype. */
 export const PacketType = { HOST: 0, BROADCAST: 1, MULTICAST: 2, OTHERHOST: 3, OUTGOING: 4 } as const
@@ -19,7 +21,8 @@ export interface Frame {
   data: Buffer
 }
 
-const align8 = (n: number) => (n + 7) & ~7
+/** Frames and ring records start on 8-byte boundaries. */
+export const align8 = (n: number) => (n + 7) & ~7
 
 /** Frames of a batch in capture order. */
 export function* framesOf(batch: PacketBatch): Generator<Frame> {
@@ -36,21 +39,21 @@ export const hasFrameAt = (batch: PacketBatch, offset: number): boolean => offse
 /** The frame whose header starts at `offset`. */
 export function frameAt(batch: PacketBatch, offset: number): Frame {
   const { data } = batch
-  const caplen = data.readUInt32LE(offset + 12)
+  const caplen = data.readUInt32LE(offset + FrameField.CAPLEN)
   const start = offset + FRAME_HEADER_SIZE
   return {
-    timestampNs: data.readBigUInt64LE(offset),
-    ifindex: data.readUInt32LE(offset + 8),
-    ethertype: data.readUInt16LE(offset + 20),
-    pktType: data.readUInt8(offset + 22),
-    origlen: data.readUInt32LE(offset + 16),
+    timestampNs: data.readBigUInt64LE(offset + FrameField.TIMESTAMP),
+    ifindex: data.readUInt32LE(offset + FrameField.IFINDEX),
+    ethertype: data.readUInt16LE(offset + FrameField.ETHERTYPE),
+    pktType: data.readUInt8(offset + FrameField.PKT_TYPE),
+    origlen: data.readUInt32LE(offset + FrameField.ORIGLEN),
     data: data.subarray(start, start + caplen),
   }
 }
 
 /** Where the frame after the one at `offset` starts. */
 export const nextFrameOffset = (batch: PacketBatch, offset: number): number =>
-  offset + FRAME_HEADER_SIZE + align8(batch.data.readUInt32LE(offset + 12))
+  offset + FRAME_HEADER_SIZE + align8(batch.data.readUInt32LE(offset + FrameField.CAPLEN))
 
 /** Records of a ring-buffer batch, each as the BPF program submitted it (a view, not a copy). */
 export function* recordsOf(batch: RingBatch): Generator<Buffer> {

@@ -10,7 +10,7 @@
 // on one: the lower port). Such a connection is read from the first message start seen in each direction.
 // Side: `client` when this host sent the client's packets (PACKET_OUTGOING), `server` when it received them; on
 // loopback both ends are local and the capture keeps the received copy, so loopback exchanges read as `server`.
-import { FRAME_HEADER_SIZE, PacketType, type Frame } from '../../native/frames.ts'
+import { align8, FRAME_HEADER_SIZE, FrameField, PacketType, type Frame } from '../../native/frames.ts'
 import type { PacketBatch } from '../../native/types.ts'
 import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
 import { TcpFlags } from '../../net/packet.ts'
@@ -83,20 +83,21 @@ export class PacketTracker {
     let offset = 0
     for (let i = 0; i < batch.count; i++) {
       const start = offset + FRAME_HEADER_SIZE
-      const caplen = start <= data.length ? u32le(data, offset + 12) : -1
+      const caplen = start <= data.length ? u32le(data, offset + FrameField.CAPLEN) : -1
       if (caplen < 0 || start + caplen > data.length) {
         this.telemetry.dropped('malformed_batch', batch.count - i)
         return
       }
       try {
+        const timestamp = offset + FrameField.TIMESTAMP
         this.handle(
-          data, start, start + caplen, u32le(data, offset + 16), u16le(data, offset + 20), data[offset + 22] as number,
-          u32le(data, offset + 4) * TWO_TO_32 + u32le(data, offset),
+          data, start, start + caplen, u32le(data, offset + FrameField.ORIGLEN), u16le(data, offset + FrameField.ETHERTYPE),
+          data[offset + FrameField.PKT_TYPE] as number, u32le(data, timestamp + 4) * TWO_TO_32 + u32le(data, timestamp),
         )
       } catch (error) {
         onError(error)
       }
-      offset = start + ((caplen + 7) & ~7)
+      offset = start + align8(caplen)
     }
   }
 
