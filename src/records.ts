@@ -68,7 +68,10 @@ export interface DnsAnswerRecord {
   attributes: Attributes
 }
 
-/** One HTTP request/response exchange, seen from the client or the server side. */
+/**
+ * HTTP request/response exchanges seen from the client or the server side: one or more requests that share every
+ * field but their durations. Datakit's httpflow `count` is `durationsSeconds.length`.
+ */
 export interface HttpRecord {
   kind: 'http'
   side: 'client' | 'server'
@@ -81,8 +84,8 @@ export interface HttpRecord {
   pathTruncated: boolean
   statusCode: number
   protocolVersion: string
-  /** Request start to first response byte. */
-  durationSeconds: number
+  /** Request start to first response byte, one per request the record stands for (never empty). */
+  durationsSeconds: number[]
   attributes: Attributes
 }
 

@@ -73,9 +73,13 @@ function flowCounter(field: 'established' | 'closed' | 'retransmits', tcpOnly: b
   }
 }
 
+/** One value per request the record stands for, all sharing one attributes object (built once per record). */
 function httpDuration(side: HttpRecord['side']) {
-  return (record: HttpRecord): Measurement[] =>
-    record.side === side ? [{ value: record.durationSeconds, attributes: httpAttributes(record) }] : []
+  return (record: HttpRecord): Measurement[] => {
+    if (record.side !== side) return []
+    const attributes = httpAttributes(record)
+    return record.durationsSeconds.map((value) => ({ value, attributes }))
+  }
 }
 
 export const METRICS: readonly AnyMetricDefinition[] = [

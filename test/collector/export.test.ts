@@ -47,7 +47,7 @@ for (const transport of TRANSPORTS) {
           dnsRecord(),
           dnsRecord({ responseCode: 'NXDOMAIN', durationSeconds: 0.004 }),
           httpRecord(),
-          httpRecord({ side: 'server', statusCode: 503 }),
+          httpRecord({ side: 'server', statusCode: 503, durationsSeconds: [0.004, 0.02] }),
           dnsAnswerRecord(),
         ],
       })
@@ -94,6 +94,8 @@ for (const transport of TRANSPORTS) {
       assert.ok(dns.points.every((p) => !('dns.question.name' in p.attributes)), 'question name is off by default')
       const server = last('http.server.request.duration')
       assert.deepEqual([server.unit, server.points[0]?.attributes['http.response.status_code']], ['s', 503])
+      // One record of two requests: the histogram counts requests.
+      assert.deepEqual([server.points[0]?.count, server.points[0]?.sum], [2, 0.024])
       assert.equal(last('http.client.request.duration').points[0]?.attributes['http.request.method'], 'GET')
 
       const received = last('netlens.records.received')

@@ -36,8 +36,8 @@ describe('debug exporter', () => {
         dnsRecord({ responseCode: 'NXDOMAIN', durationSeconds: 0.001 }),
         dnsRecord({ responseCode: 'timeout', durationSeconds: undefined }),
         httpRecord(),
-        httpRecord({ durationSeconds: 0.08 }),
-        httpRecord({ side: 'server', method: 'POST', path: '/login', statusCode: 401, durationSeconds: 0.004 }),
+        httpRecord({ durationsSeconds: [0.08, 0.1] }), // two requests in one record
+        httpRecord({ side: 'server', method: 'POST', path: '/login', statusCode: 401, durationsSeconds: [0.004] }),
         dnsAnswerRecord(),
       ],
     }
@@ -60,7 +60,7 @@ describe('debug exporter', () => {
     const text = output.join('')
     if (process.env.SHOW_OUTPUT) process.stdout.write(text)
     const lines = text.split('\n')
-    assert.match(lines[0] ?? '', /netlens 10:00:10Z · last 10s · 3 flow · 4 dns · 3 http · 1 dns\.answer/)
+    assert.match(lines[0] ?? '', /netlens 10:00:10Z · last 10s · 3 flow · 4 dns · 4 http · 1 dns\.answer/)
 
     const flows = lines.indexOf('FLOWS (3)')
     assert.ok(flows > 0, text)
@@ -76,7 +76,7 @@ describe('debug exporter', () => {
 
     const http = lines.indexOf('HTTP (2)')
     assert.ok(http > dns, text)
-    assert.match(lines[http + 2] ?? '', /^client\s+GET\s+\/api\/items\s+200\s+2\s+100$/)
+    assert.match(lines[http + 2] ?? '', /^client\s+GET\s+\/api\/items\s+200\s+3\s+100$/)
     assert.match(lines[http + 3] ?? '', /^server\s+POST\s+\/login\s+401\s+1\s+4\.00$/)
     assert.ok(!text.includes('DROPS'), 'no drops line when nothing was dropped')
     assert.ok(lines.every((l) => l.length <= 120), 'fits 120 columns')
@@ -103,7 +103,7 @@ describe('debug exporter', () => {
     clock += 2_000
     await debug.flush()
     assert.equal(output.length, 1)
-    assert.equal(output[0], '── netlens 10:00:02Z · last 2s · 3 flow · 4 dns · 3 http · 1 dns.answer · drops +5 ──\n')
+    assert.equal(output[0], '── netlens 10:00:02Z · last 2s · 3 flow · 4 dns · 4 http · 1 dns.answer · drops +5 ──\n')
   })
 
   it('prints the drop counters when any is non-zero, with their increase', async () => {
@@ -133,6 +133,7 @@ describe('debug exporter', () => {
     assert.match(text, /^dns udp 10\.0\.0\.1:40000 → 10\.0\.0\.53:53 A example\.com timeout$/m)
     assert.match(text, /^dns\.answer 10\.0\.0\.1 example\.com → 93\.184\.215\.14 \(ttl 300s\)$/m)
     assert.match(text, /^http server POST \/login 401 HTTP\/1\.1 10\.0\.0\.1 → 10\.0\.0\.80:8080 pid=99 4\.00ms$/m)
+    assert.match(text, /^http client GET \/api\/items 200 HTTP\/1\.1 10\.0\.0\.1 → 10\.0\.0\.80:8080 pid=99 2 requests mean=90\.0ms max=100ms$/m)
 
     debug.consume({ records: Array.from({ length: MAX_RECORD_LINES + 5 }, () => dnsRecord()) })
     await debug.flush()

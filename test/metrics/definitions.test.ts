@@ -84,6 +84,12 @@ describe('metric definitions', () => {
     ])
   })
 
+  it('http.*.request.duration: one value per request a record stands for, all with one attributes object', () => {
+    const values = measured('http.server.request.duration', httpRecord({ side: 'server', durationsSeconds: [0.1, 0.3, 0.2] }))
+    assert.deepEqual(values.map((m) => m.value), [0.1, 0.3, 0.2])
+    assert.ok(values.every((m) => m.attributes === values[0]!.attributes))
+  })
+
   it('measure nothing from records of other kinds, dns.answer included', () => {
     for (const m of METRICS) {
       assert.deepEqual(measure(m, dnsAnswerRecord()), [], m.name)

@@ -66,7 +66,7 @@ export function httpRecord(overrides: Partial<HttpRecord> = {}): HttpRecord {
     pathTruncated: false,
     statusCode: 200,
     protocolVersion: '1.1',
-    durationSeconds: 0.12,
+    durationsSeconds: [0.12],
     attributes: {},
     ...overrides,
   }

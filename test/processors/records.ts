@@ -14,7 +14,7 @@ export function http(source: string, destination: string, side: HttpRecord['side
   return {
     kind: 'http', side, family: destination.includes(':') ? 'ipv6' : 'ipv4',
     source: { address: source, port: 0 }, destination: { address: destination, port: 80 }, pid: 7,
-    method: 'GET', path: '/', pathTruncated: false, statusCode: 200, protocolVersion: '1.1', durationSeconds: 0.01,
+    method: 'GET', path: '/', pathTruncated: false, statusCode: 200, protocolVersion: '1.1', durationsSeconds: [0.01],
     attributes: {},
   }
 }

@@ -38,6 +38,7 @@ export interface HttpRow {
   method: string
   path: string
   status: number
+  /** Requests (a record stands for one or more). */
   count: number
   durationSum: number
 }
@@ -56,6 +57,7 @@ function upsert<T>(map: Map<string, T>, key: string, create: (other: boolean) =>
 }
 
 export class IntervalAggregate {
+  /** Records of each kind; for `http`, the requests its records stand for. */
   readonly counts: Record<RecordKind, number> = { flow: 0, dns: 0, 'dns.answer': 0, http: 0 }
   readonly flows = new Map<string, FlowRow>()
   readonly dns = new Map<string, DnsRow>()
@@ -64,7 +66,7 @@ export class IntervalAggregate {
   lost = 0
 
   add(record: AnyRecord): void {
-    this.counts[record.kind]++
+    this.counts[record.kind] += record.kind === 'http' ? record.durationsSeconds.length : 1
     if (record.kind === 'flow') this.addFlow(record)
     else if (record.kind === 'dns') this.addDns(record)
     else if (record.kind === 'http') this.addHttp(record)
@@ -133,7 +135,7 @@ export class IntervalAggregate {
       count: 0,
       durationSum: 0,
     }))
-    row.count++
-    row.durationSum += record.durationSeconds
+    row.count += record.durationsSeconds.length
+    for (const duration of record.durationsSeconds) row.durationSum += duration
   }
 }

@@ -7,6 +7,18 @@ function extra(attributes: Attributes): string {
   return keys.map((k) => ` ${k}=${String(attributes[k])}`).join('')
 }
 
+/** One request's duration, or how many requests a record stands for with their mean and maximum. */
+function durations(seconds: number[]): string {
+  if (seconds.length === 1) return `${millis(seconds[0])}ms`
+  let sum = 0
+  let max = 0
+  for (const s of seconds) {
+    sum += s
+    max = Math.max(max, s)
+  }
+  return `${seconds.length} requests mean=${millis(sum / seconds.length)}ms max=${millis(max)}ms`
+}
+
 export function recordLine(record: AnyRecord): string {
   switch (record.kind) {
     case 'flow': {
@@ -38,7 +50,7 @@ export function recordLine(record: AnyRecord): string {
       const path = record.pathTruncated ? `${record.path}…` : record.path
       return (
         `http ${record.side} ${record.method} ${path} ${record.statusCode} HTTP/${record.protocolVersion}` +
-        ` ${from} → ${to} pid=${record.pid} ${millis(record.durationSeconds)}ms${extra(record.attributes)}`
+        ` ${from} → ${to} pid=${record.pid} ${durations(record.durationsSeconds)}${extra(record.attributes)}`
       )
     }
   }

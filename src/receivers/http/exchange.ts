@@ -130,7 +130,7 @@ export class HttpExchange {
       pathTruncated: request.pathTruncated,
       statusCode: status,
       protocolVersion: request.version,
-      durationSeconds: duration,
+      durationsSeconds: [duration],
       attributes: SCHEME_ATTRIBUTES[peers.scheme],
     })
     return request.method

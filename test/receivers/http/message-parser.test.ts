@@ -9,7 +9,7 @@ describe('http message parsing (HttpExchange)', () => {
     h.response(ok('hi'), 3_500_000n)
     assert.deepEqual(h.summary, ['GET /index.html 200'])
     const [record] = h.records
-    assert.equal(record!.durationSeconds, 0.0025)
+    assert.deepEqual(record!.durationsSeconds, [0.0025])
     assert.equal(record!.protocolVersion, '1.1')
     assert.equal(record!.pathTruncated, false)
     assert.deepEqual([h.drops, h.errors], [[], []])

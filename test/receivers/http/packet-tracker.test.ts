@@ -54,8 +54,8 @@ describe('http PacketTracker', () => {
     const [record, ...rest] = t.collect(Number(ms(30)))
     assert.equal(rest.length, 0)
     assert.deepEqual(
-      [record!.side, record!.source, record!.destination, record!.method, record!.statusCode, record!.durationSeconds],
-      ['client', { address: client.src, port: client.sport }, { address: client.dst, port: client.dport }, 'GET', 200, 0.003],
+      [record!.side, record!.source, record!.destination, record!.method, record!.statusCode, record!.durationsSeconds],
+      ['client', { address: client.src, port: client.sport }, { address: client.dst, port: client.dport }, 'GET', 200, [0.003]],
     )
     assert.equal(t.connectionCount, 0)
   })

@@ -33,7 +33,7 @@ describe('http TlsTracker', () => {
     t.handleEvent(event(0xb0, TlsDirection.READ, get('/s'), 1000n))
     t.handleEvent(event(0xb0, TlsDirection.WRITE, ok(), 1600n))
     const records = t.collect(2000)
-    assert.deepEqual(records.map((r) => `${r.side} ${r.path} ${r.source.port}->${r.destination.port} ${r.durationSeconds * 1e9}`), [
+    assert.deepEqual(records.map((r) => `${r.side} ${r.path} ${r.source.port}->${r.destination.port} ${r.durationsSeconds.map((s) => s * 1e9)}`), [
       'client /c 50000->443 200', 'client /c2 50000->443 50', 'server /s 443->50000 600',
     ])
     assert.ok(records.every((r) => r.pid === 7 && r.attributes['url.scheme'] === 'https'))
