@@ -6,6 +6,7 @@
 //   node bench/http-throughput.ts [requests, default 4M] [connections, default 32]
 import { FRAME_HEADER_SIZE, PacketType, type Frame } from '../src/native/frames.ts'
 import type { PacketBatch } from '../src/native/types.ts'
+import type { HttpRecord } from '../src/records.ts'
 import { TcpFlags } from '../src/net/packet.ts'
 import { HttpReceiver } from '../src/receivers/http/receiver.ts'
 import { httpReceiverFactory } from '../src/receivers/http/factory.ts'
@@ -54,8 +55,12 @@ const BATCH_SPAN_NS = BigInt(perConnection) * 1000n
 
 const settings = testSettings('http/throughput')
 let records = 0
+let requests = 0
 const receiver = httpReceiverFactory.create(settings, configOf(httpReceiverFactory, { ports: [18080] }), {
-  consume: (b) => { records += b.records.length },
+  consume: (b) => {
+    records += b.records.length
+    for (const r of b.records as HttpRecord[]) requests += r.durationsSeconds.length
+  },
 }) as HttpReceiver
 const handle = (b: PacketBatch) => receiver.handleCaptured(b)
 
@@ -90,5 +95,6 @@ const seconds = Number(spent) / 1e9
 // CPU time (this process's, all threads: GC helpers count) is what the load on the machine changes least.
 console.log(
   `${done} requests (${2 * done} frames): ${(cpuSpent / done * 1e9).toFixed(0)} ns CPU per request ` +
-  `(${Math.round(done / cpuSpent / 1000)}k requests/s per core), ${(seconds / done * 1e9).toFixed(0)} ns wall; ${records} records`,
+  `(${Math.round(done / cpuSpent / 1000)}k requests/s per core), ${(seconds / done * 1e9).toFixed(0)} ns wall; ` +
+  `${requests} requests in ${records} records`,
 )

@@ -1,6 +1,6 @@
 // http receiver overhead and completeness: wrk against nginx (`return 200`) in a test namespace, requests/s with
 // netlens off, with plaintext capture only, and with the default configuration (capture + OpenSSL uprobes and
-// their socket tracepoints), then HTTPS with uprobes off vs on. Each run also compares netlens's record count with
+// their socket tracepoints), then HTTPS with uprobes off vs on. Each run also compares netlens's request count with
 // wrk's: wrk counts completed responses, so netlens may exceed it by the requests in flight when wrk stopped (at
 // most one per connection) and never fall short.
 //   node bench/http.ts [seconds per measurement, default 5] [connections, default 32] [modes] [rounds, default 1]
@@ -78,7 +78,8 @@ const tls = `https://${host.ipv4}:${TLS_PORT}/ok`
 interface Measured {
   perSecond: number
   requests: number
-  records?: number
+  /** Requests netlens counted: the durations its records hold, or the histograms' count the agent exported. */
+  counted?: number
   cpuPercent?: number
   jsPercent?: number
   drops?: string
@@ -87,9 +88,11 @@ interface Measured {
 
 async function withReceiver(section: Record<string, unknown>, url: string): Promise<Measured> {
   const settings = testSettings('http/bench')
-  let records = 0
+  let counted = 0
   const receiver = httpReceiverFactory.create(settings, configOf(httpReceiverFactory, { ports: [PORT], ...section }), {
-    consume: (batch) => { records += (batch.records as HttpRecord[]).filter((r) => r.destination.address === host.ipv4).length },
+    consume: (batch) => {
+      for (const r of batch.records as HttpRecord[]) if (r.destination.address === host.ipv4) counted += r.durationsSeconds.length
+    },
   })
   const before = bpfStatsEnabled ? bpfPrograms() : undefined
   await receiver.start(testHost)
@@ -120,7 +123,7 @@ async function withReceiver(section: Record<string, unknown>, url: string): Prom
     }).join(', ')
   }
   return {
-    ...result, records, drops, programs,
+    ...result, counted, drops, programs,
     cpuPercent: ((after.js + after.other - cpu.js - cpu.other) / seconds) * 100,
     jsPercent: ((after.js - cpu.js) / seconds) * 100,
   }
@@ -147,11 +150,11 @@ async function withAgent(url: string): Promise<Measured> {
     await new Promise((resolve) => setTimeout(resolve, 1500)) // the receiver's flush_interval, and some
     const exposition = await (await fetch(AGENT_METRICS)).text()
     // wrk runs in the agent's namespace: its exchanges are client side.
-    const records = ['client', 'server']
+    const counted = ['client', 'server']
       .reduce((sum, side) => sum + sampleSum(exposition, `http_${side}_request_duration_count`, `server_address="${host.ipv4}"`), 0)
     const drops = exposition.split('\n').filter((l) => l.startsWith('netlens_records_dropped_total{') && !l.endsWith(' 0'))
       .map((l) => `${/reason="([^"]+)"/.exec(l)?.[1]}=${l.slice(l.lastIndexOf(' ') + 1)}`).join(' ') || 'none'
-    return { ...result, records, drops, cpuPercent: (used / seconds) * 100 }
+    return { ...result, counted, drops, cpuPercent: (used / seconds) * 100 }
   } finally {
     await agent.stop()
     agent.destroy()
@@ -180,8 +183,8 @@ function measure(mode: Mode): Promise<Measured> {
 
 function line(label: string, r: Measured): string {
   let text = `${label.padEnd(50)} ${r.perSecond.toFixed(0).padStart(7)} req/s  wrk ${String(r.requests).padStart(8)}`
-  if (r.records !== undefined) {
-    text += `  netlens ${String(r.records).padStart(8)} (${r.records - r.requests >= 0 ? '+' : ''}${r.records - r.requests})`
+  if (r.counted !== undefined) {
+    text += `  netlens ${String(r.counted).padStart(8)} (${r.counted - r.requests >= 0 ? '+' : ''}${r.counted - r.requests})`
     const js = r.jsPercent === undefined ? '' : ` (js ${r.jsPercent.toFixed(0)}%)`
     text += `  netlens cpu ${r.cpuPercent!.toFixed(0)}%${js}  drops: ${r.drops}`
   }

@@ -70,7 +70,8 @@ export interface DnsAnswerRecord {
 
 /**
  * HTTP request/response exchanges seen from the client or the server side: one or more requests that share every
- * field but their durations. Datakit's httpflow `count` is `durationsSeconds.length`.
+ * field but their durations. The http receiver hands on a connection's requests of a flush interval as one record
+ * per series (record-buffer.ts); Datakit's httpflow `count` is `durationsSeconds.length`.
  */
 export interface HttpRecord {
   kind: 'http'

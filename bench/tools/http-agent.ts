@@ -1,7 +1,7 @@
 // nginx in a test namespace and the http receiver watching it, until SIGINT/SIGTERM: a target for wrk, perf,
 // vmstat or `node --cpu-prof --cpu-prof-interval 4000` while one load runs (bench/http.ts measures; this profiles).
 //   node bench/tools/http-agent.ts [off|capture|default]   → prints the URLs, then `ready`
-//   wrk -t2 -c32 -d10s <url>; kill -INT <pid>                → prints the record count and the drops
+//   wrk -t2 -c32 -d10s <url>; kill -INT <pid>                → prints the request and record counts and the drops
 import type { PacketCapture } from '../../src/capture/packet-capture.ts'
 import { httpReceiverFactory } from '../../src/receivers/http/factory.ts'
 import type { HttpRecord } from '../../src/records.ts'
@@ -19,10 +19,19 @@ const host = createTestHost()
 const nginx = await startNginx({ host, port: PORT, tlsPort: TLS_PORT })
 const settings = testSettings('http/agent')
 let records = 0
+let requests = 0
 const receiver = mode === 'off' ? undefined : httpReceiverFactory.create(
   settings,
   configOf(httpReceiverFactory, { ports: [PORT], ...(mode === 'capture' ? { tls: { enabled: false } } : {}) }),
-  { consume: (batch) => { records += (batch.records as HttpRecord[]).filter((r) => r.destination.address === host.ipv4).length } },
+  {
+    consume: (batch) => {
+      for (const r of batch.records as HttpRecord[]) {
+        if (r.destination.address !== host.ipv4) continue
+        records++
+        requests += r.durationsSeconds.length
+      }
+    },
+  },
 )
 await receiver?.start(testHost)
 console.log(`http://${host.ipv4}:${PORT}/ok https://${host.ipv4}:${TLS_PORT}/ok pid ${process.pid}`)
@@ -41,7 +50,7 @@ async function stop(): Promise<void> {
     await receiver?.shutdown()
     const byReason = (name: string) => (settings.telemetry.get(name) as SelfCounter | undefined)
       ?.points().map((p) => `${p.attributes.reason}=${p.value}`).join(' ') || 'none'
-    console.log(`records ${records}  drops: ${byReason('netlens.records.dropped')}  parse errors: ${byReason('netlens.http.parse_errors')}`)
+    console.log(`requests ${requests} in ${records} records  drops: ${byReason('netlens.records.dropped')}  parse errors: ${byReason('netlens.http.parse_errors')}`)
   } finally {
     await nginx.stop()
     host.destroy()

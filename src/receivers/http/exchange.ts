@@ -17,7 +17,11 @@ export interface ExchangeOptions {
   maxPending: number
 }
 
-/** Who the record says is client and server, and from which side the exchange was seen. */
+/**
+ * Who the record says is client and server, and from which side the exchange was seen. `client` and `server` are
+ * the records' `source` and `destination` objects themselves, never copies: the record buffer tells a connection's
+ * records by them (record-buffer.ts).
+ */
 export interface ExchangePeers {
   family: Family
   client: Endpoint

@@ -60,6 +60,29 @@ describe('http PacketTracker', () => {
     assert.equal(t.connectionCount, 0)
   })
 
+  it('hands on the requests of a keep-alive connection per series: one record each, with every duration', () => {
+    const { t } = tracker()
+    const c = connection(client, 1000)
+    const s = connection(server, 5000)
+    t.handleFrame(c.syn(ms(1)))
+    t.handleFrame(s.syn(ms(1), SYN | ACK))
+    for (let i = 0; i < 5; i++) {
+      t.handleFrame(c.data(get('/a'), ms(10 + 10 * i)))
+      t.handleFrame(s.data(i === 2 ? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n' : ok(), ms(11 + 10 * i + i)))
+    }
+    const other = connection({ ...client, sport: client.sport + 1 }, 9000)
+    t.handleFrame(other.syn(ms(60)))
+    t.handleFrame(other.data(get('/a'), ms(61)))
+    t.handleFrame(connection(reverse({ ...client, sport: client.sport + 1 }), 7000).at(0, ok(), ms(62)))
+    const records = t.collect(Number(ms(100)))
+    assert.deepEqual(records.map((r) => `${r.source.port} ${r.path} ${r.statusCode} ${r.durationsSeconds.map((d) => d * 1000)}`), [
+      `${client.sport} /a 200 1,2,4,5`, `${client.sport} /a 404 3`, `${client.sport + 1} /a 200 1`,
+    ])
+    t.handleFrame(c.data(get('/a'), ms(110)))
+    t.handleFrame(s.data(ok(), ms(111)))
+    assert.deepEqual(t.collect(Number(ms(200))).map((r) => r.durationsSeconds.length), [1], 'a collect starts afresh')
+  })
+
   it('reorders segments, ignores retransmissions and copies, and answers a half-closed client', () => {
     const { t, dropped } = tracker()
     const c = connection(client, 5000)
