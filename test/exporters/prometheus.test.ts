@@ -117,6 +117,22 @@ describe('prometheus exporter', () => {
     assert.equal(sample(second, 'netlens_records_received_total', { component: 'prometheus' })?.value, 4)
   })
 
+  it('counts every request of HTTP records in their histograms, whatever the order of the series', async () => {
+    const prometheus = await started()
+    const records = [
+      httpRecord({ durationsSeconds: [0.001, 0.002, 0.003] }),
+      httpRecord({ statusCode: 500, durationsSeconds: [0.2] }),
+      httpRecord({ durationsSeconds: [0.004] }),
+    ]
+    prometheus.consume({ records })
+    prometheus.consume({ records: [httpRecord({ statusCode: 500, durationsSeconds: [0.3, 0.5] })] })
+    const samples = parseSamples((await scrape()).text)
+    const histogram = (status: string) => ['count', 'sum'].map((part) =>
+      sample(samples, `http_client_request_duration_${part}`, { http_response_status_code: status })?.value)
+    assert.deepEqual(histogram('200'), [4, 0.01])
+    assert.deepEqual(histogram('500'), [3, 1])
+  })
+
   it('adds self-telemetry instruments registered after start at the next scrape', async () => {
     await started()
     settings.telemetry.gauge({ name: 'netlens.test.late', description: 'late', unit: '{thing}' }, () => [

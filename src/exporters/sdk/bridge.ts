@@ -27,6 +27,12 @@ export interface BridgeOptions {
 /** Hands on one attribute set's values from a batch (for a counter, their sum). */
 type FlushFn = (attributes: Attributes, values: number[]) => void
 
+/** One attribute set's measurements of a batch: the attributes the view keeps, and the values. */
+interface SeriesSet {
+  attributes: Attributes
+  values: number[]
+}
+
 interface Recorder {
   definition: AnyMetricDefinition
   /** The measurements of the batch being consumed, per attribute set, handed on set by set. */
@@ -163,12 +169,17 @@ export class MetricsBridge {
  * attributes the metric's view keeps make a set (a question name the view drops must not split a DNS series).
  * Sets are found by a numeric hash of their values and confirmed by comparing names and values: building a string
  * key per measurement cost as much as the SDK call it saved. Typed values (`53` vs `"53"`) stay apart, as in the SDK.
+ * Measurements in a row with the same attributes object (an HTTP record's durations: definitions.ts) go to the set
+ * of the first without looking it up again.
  */
 class BatchSeries {
   /** Hash of the kept values → the sets that hash there (almost always one). */
-  private readonly sets = new Map<number, Array<{ attributes: Attributes; values: number[] }>>()
+  private readonly sets = new Map<number, SeriesSet[]>()
   private readonly sum: boolean
   private readonly kept: (name: string) => boolean
+  /** The attributes object of the last measurement, and the set it went to. */
+  private lastAttributes: Attributes | undefined
+  private lastSet: SeriesSet | undefined
 
   constructor(sum: boolean, kept: (name: string) => boolean) {
     this.sum = sum
@@ -176,24 +187,33 @@ class BatchSeries {
   }
 
   add(value: number, attributes: Attributes): void {
-    const hash = this.hashKept(attributes)
-    const sets = this.sets.get(hash)
-    const set = sets?.find((s) => this.sameKept(s.attributes, attributes))
-    if (!set) {
-      const entry = { attributes: this.keptOf(attributes), values: [value] }
-      if (sets) sets.push(entry)
-      else this.sets.set(hash, [entry])
-    } else if (this.sum) {
-      set.values[0]! += value
-    } else {
-      set.values.push(value)
+    if (attributes !== this.lastAttributes || this.lastSet === undefined) {
+      this.lastSet = this.setOf(attributes)
+      this.lastAttributes = attributes
     }
+    const values = this.lastSet.values
+    if (this.sum) values[0]! += value
+    else values.push(value)
   }
 
   /** Hands each set's values on and forgets them. */
   flush(flush: FlushFn): void {
     for (const sets of this.sets.values()) for (const { attributes, values } of sets) flush(attributes, values)
     this.sets.clear()
+    this.lastAttributes = undefined
+    this.lastSet = undefined
+  }
+
+  /** The set of `attributes`' kept values, created empty (a counter's sum at 0) on first use. */
+  private setOf(attributes: Attributes): SeriesSet {
+    const hash = this.hashKept(attributes)
+    const sets = this.sets.get(hash)
+    const found = sets?.find((s) => this.sameKept(s.attributes, attributes))
+    if (found) return found
+    const created = { attributes: this.keptOf(attributes), values: this.sum ? [0] : [] }
+    if (sets) sets.push(created)
+    else this.sets.set(hash, [created])
+    return created
   }
 
   private keptOf(attributes: Attributes): Attributes {
