@@ -45,7 +45,11 @@ export const DATAKIT_MAPPING: readonly DatakitMapping[] = [
   { set: 'dnsflow', datakit: 'latency_max', metrics: ['dnsflow.duration'], note: 'histogram max (OTLP), or its buckets.' },
   { set: 'dnsflow', datakit: 'rcode', metrics: ['dnsflow.requests'], attribute: 'dns.response_code', note: 'the name (`NXDOMAIN`); Datakit -1 is `timeout`.' },
   { set: 'dnsflow', datakit: 'domain', metrics: ['dnsflow.requests'], attribute: 'dns.question.name', note: 'optional: off by default.' },
-  { set: 'httpflow', datakit: 'count', metrics: HTTP_METRICS, note: 'the histogram count.' },
+  {
+    set: 'httpflow', datakit: 'count', metrics: HTTP_METRICS,
+    note: 'the histogram count. Records are aggregated as Datakit\'s are: one per connection and series each flush ' +
+      'interval, whose `count` is its `durationsSeconds.length`.',
+  },
   { set: 'httpflow', datakit: 'latency', metrics: HTTP_METRICS, note: 'histogram in seconds, request start to first response byte.' },
   { set: 'httpflow', datakit: 'method', metrics: HTTP_METRICS, attribute: 'http.request.method', note: '' },
   { set: 'httpflow', datakit: 'path', metrics: HTTP_METRICS, attribute: 'url.path', note: 'optional: off by default.' },
