@@ -127,7 +127,8 @@ export function standardCounters(telemetry: SelfTelemetry) {
     }),
     dropped: telemetry.counter({
       name: 'netlens.records.dropped',
-      description: 'Records or packets dropped anywhere, by component and reason (kernel map full, ring overrun, parse error, queue full, ...).',
+      description: 'Records or packets dropped anywhere, by component and reason (kernel map full, ring overrun, parse error, queue full, ...); ' +
+        'the http receiver counts requests, an HTTP record standing for one or more.',
       unit: '{record}',
     }),
   }
