@@ -22,6 +22,7 @@
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
+#define TCP_ACK 0x10
 #define IPV6_FRAG_OFFSET_MASK 0xfff8
 #define IPV6_FRAG_MORE 0x0001
 /* IPv6 extension headers (vmlinux.h has IPPROTO_AH but not these, which are not in enum IPPROTO). */
@@ -85,8 +86,12 @@ static __always_inline void count(__u32 counter)
 static __always_inline int verdict(struct __sk_buff *skb, __u32 counter)
 {
 	count(counter);
-	return counter == PORT_FILTER_MATCHED || counter == PORT_FILTER_FRAGMENT_KEPT ? skb->len : 0;
+	return counter == PORT_FILTER_MATCHED || counter == PORT_FILTER_FRAGMENT_KEPT || counter == PORT_FILTER_HANDED_OVER
+		       ? skb->len
+		       : 0;
 }
+
+#include "http_exchange.bpf.h"
 
 /* Whether the segment's payload, `payload` bytes from `tcp` (the TCP header's offset), lies inside a range user
  * space skips. `ip` is the IP header's offset. */
@@ -282,6 +287,13 @@ int port_filter(struct __sk_buff *skb)
 		/* A bare ACK carries nothing the parsers read: most of a request/response exchange's segments. */
 		if (ip_end <= header_end && !(data_offset_and_flags[1] & (TCP_FIN | TCP_SYN | TCP_RST)))
 			return verdict(skb, PORT_FILTER_TCP_NO_PAYLOAD);
+		if (track_exchanges) {
+			int tracked = track_exchange(skb, ip_start, offset, header_end, ip_end, protocol == ETH_P_IP ? 4 : 6,
+						     endpoints);
+
+			if (tracked >= 0)
+				return verdict(skb, tracked);
+		}
 		if (skip_min_payload && ip_end >= header_end + skip_min_payload &&
 		    payload_skipped(skb, ip_start, offset, ip_end - header_end, protocol == ETH_P_IP ? 4 : 6, endpoints)) {
 			count(PORT_FILTER_PAYLOAD_SKIPPED);

@@ -28,7 +28,11 @@ enum port_filter_counter {
 	PORT_FILTER_TCP_NO_PAYLOAD = 8,
 	/* Kept without its payload: a TCP segment inside a body user space skips (port_filter_skips). */
 	PORT_FILTER_PAYLOAD_SKIPPED = 9,
-	PORT_FILTER_COUNTER_COUNT = 10,
+	/* Read by the HTTP exchange tracking and left in the kernel (http_exchange.bpf.h; not a loss). */
+	PORT_FILTER_EXCHANGE_READ = 10,
+	/* Kept: the first segment of a connection the exchange tracking handed over to user space. */
+	PORT_FILTER_HANDED_OVER = 11,
+	PORT_FILTER_COUNTER_COUNT = 12,
 };
 
 /* Key of the LRU hash `port_filter_fragmented`: one fragmented datagram (RFC 791 / RFC 8200 identity). Addresses

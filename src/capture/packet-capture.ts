@@ -6,6 +6,7 @@
 //   for (const { reason, count } of capture.takeDrops()) telemetry.dropped(reason, count)   // periodically
 //   capture.close()                                                                          // in shutdown()
 import { loadNative, type BpfObject, type PacketBatch, type PacketRing, type PacketRingStats } from '../native/index.ts'
+import { HttpExchanges } from './http-exchanges.ts'
 import {
   loadPortFilter, PayloadSkips, readPortFilterCounters, type PortFilterCounters, type PortFilterOptions,
 } from './port-filter.ts'
@@ -19,6 +20,11 @@ export interface PacketCaptureOptions extends PortFilterOptions {
   frameSize?: number
   blockTimeoutMs?: number
   maxQueuedBatches?: number
+  /**
+   * With trackExchanges: where the HTTP exchanges the filter read whole arrive (http-exchanges.ts decodes nothing
+   * HTTP; the events are views valid during the call).
+   */
+  onExchanges?: (events: Buffer[]) => void
 }
 
 /**
@@ -40,17 +46,22 @@ export class PacketCapture {
   private last: CaptureStats | undefined
   /** Payload ranges the filter leaves out (with PacketCaptureOptions.skipMinPayload). */
   readonly skips: PayloadSkips
+  /** The filter's HTTP exchange tracking, with PacketCaptureOptions.trackExchanges. */
+  readonly exchanges: HttpExchanges | undefined
 
-  private constructor(filter: BpfObject, ring: PacketRing) {
+  private constructor(filter: BpfObject, ring: PacketRing, exchanges: HttpExchanges | undefined) {
     this.filter = filter
     this.ring = ring
     this.skips = new PayloadSkips(filter)
+    this.exchanges = exchanges
   }
 
   /** Loads the filter and opens the ring; `onBatch` runs on the event loop until close(). */
   static open(options: PacketCaptureOptions, onBatch: (batch: PacketBatch) => void): PacketCapture {
     const filter = loadPortFilter(options)
+    let exchanges: HttpExchanges | undefined
     try {
+      if (options.trackExchanges) exchanges = new HttpExchanges(filter, options.onExchanges ?? (() => {}))
       const ring = new (loadNative().PacketRing)({
         ...(options.interface ? { interface: options.interface } : {}),
         filterProgramFd: filter.programFd('port_filter'),
@@ -60,8 +71,9 @@ export class PacketCapture {
         blockTimeoutMs: options.blockTimeoutMs,
         maxQueuedBatches: options.maxQueuedBatches,
       }, onBatch)
-      return new PacketCapture(filter, ring)
+      return new PacketCapture(filter, ring, exchanges)
     } catch (error) {
+      exchanges?.close()
       filter.close()
       throw error
     }
@@ -105,6 +117,7 @@ export class PacketCapture {
     this.skips.close()
     try {
       this.ring.close()
+      this.exchanges?.close()
       this.last = { ring: this.ring.stats(), filter: readPortFilterCounters(this.filter) }
     } finally {
       this.filter.close()

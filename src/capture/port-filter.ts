@@ -10,7 +10,7 @@ const LOOPBACK_IFINDEX = 1
 /** enum port_filter_counter, in order. */
 const COUNTER_NAMES = [
   'seen', 'matched', 'loopbackDuplicate', 'notIp', 'fragment', 'malformed', 'notMatched', 'fragmentKept', 'tcpNoPayload',
-  'payloadSkipped',
+  'payloadSkipped', 'exchangeRead', 'handedOver',
 ] as const
 export type PortFilterCounterName = (typeof COUNTER_NAMES)[number]
 /**
@@ -18,7 +18,9 @@ export type PortFilterCounterName = (typeof COUNTER_NAMES)[number]
  * `fragmentKept` (later fragments of a datagram whose first fragment matched); `fragment` counts the later
  * fragments dropped (other ports' datagrams, or a first fragment that was not seen first); `tcpNoPayload` the bare
  * ACKs of the ports' TCP connections, left in the kernel since they carry nothing to parse (not a loss);
- * `payloadSkipped` the segments kept without their payload because user space skips it (PayloadSkips; not a loss).
+ * `payloadSkipped` the segments kept without their payload because user space skips it (PayloadSkips; not a loss);
+ * `exchangeRead` the segments of HTTP exchanges the filter read itself (trackExchanges; not a loss) and `handedOver`
+ * the segment from which such a connection went on in user space (kept).
  */
 export type PortFilterCounters = Record<PortFilterCounterName, number>
 
@@ -34,6 +36,13 @@ export interface PortFilterOptions {
    * 0 (default): never, at no cost.
    */
   skipMinPayload?: number
+  /**
+   * Read simple HTTP/1.x exchanges in the filter and send one record per exchange instead of their frames
+   * (bpf/http_exchange.bpf.h; HttpExchanges reads them). Off by default.
+   */
+  trackExchanges?: boolean
+  /** Connections the exchange tracking follows at once (its table's size); beyond it they go to user space. */
+  maxExchangeConnections?: number
 }
 
 function u8(value: boolean): Buffer {
@@ -73,7 +82,11 @@ export function loadPortFilter(options: PortFilterOptions): BpfObject {
         match_tcp: u8(tcp),
         loopback_ifindex: u32(LOOPBACK_IFINDEX),
         skip_min_payload: u32(options.skipMinPayload ?? 0),
+        track_exchanges: u8(options.trackExchanges ?? false),
       },
+      ...(options.maxExchangeConnections
+        ? { mapSizes: { http_exchanges: options.maxExchangeConnections, http_exchange_handovers: options.maxExchangeConnections } }
+        : {}),
     })
   } catch (error) {
     if (error instanceof NativeError && error.code === 'ENOENT' && error.op.startsWith('bpf_object__open_file')) {
