@@ -105,7 +105,10 @@ async function withReceiver(section: Record<string, unknown>, url: string): Prom
   await new Promise((resolve) => setTimeout(resolve, 1500))
   await receiver.shutdown()
   const dropped = settings.telemetry.get('netlens.records.dropped') as SelfCounter
-  const drops = dropped.points().map((p) => `${p.attributes.reason}=${p.value}`).join(' ') || 'none'
+  const kernel = settings.telemetry.get('netlens.http.kernel_exchanges') as SelfCounter
+  const kernelEvents = kernel.points().map((p) => `${p.attributes.event}=${p.value}`).join(' ')
+  const drops = (dropped.points().map((p) => `${p.attributes.reason}=${p.value}`).join(' ') || 'none') +
+    (kernelEvents ? `  kernel: ${kernelEvents}` : '')
   let programs: string | undefined
   if (before && loaded && measured) {
     const byName = new Map<string, { runs: number; ns: number }>()

@@ -96,6 +96,11 @@ export class HttpExchange {
     this.head = this.tail = 0
   }
 
+  /** A request read before this exchange began (by the capture filter, kernel-exchanges.ts), awaiting its response. */
+  adopt(request: RequestLine): void {
+    this.onRequest(request)
+  }
+
   private onRequest(request: RequestLine): void {
     if (this.pendingRequests >= this.options.maxPending) {
       this.sink.dropped('pending_full', 1)

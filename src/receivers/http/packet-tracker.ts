@@ -17,6 +17,7 @@ import { TcpFlags } from '../../net/packet.ts'
 import { decodeTcpSegment, NOT_TCP, TcpSegment } from '../../net/tcp-segment.ts'
 import type { Endpoint, HttpRecord } from '../../records.ts'
 import type { BodySkips, SkipState } from './body-skips.ts'
+import type { TrackerHandover } from './kernel-exchanges.ts'
 import { ConnectionTable, tupleOf, type TupleEntry } from './connection-table.ts'
 import { HttpExchange, type ExchangeOptions } from './exchange.ts'
 import { findByte } from './line-reader.ts'
@@ -39,6 +40,11 @@ export interface PacketTrackerOptions extends ExchangeOptions {
   maxBuffered: number
   /** Where long bodies are announced to the capture filter, which then leaves their payload out; none: all captured. */
   skips?: BodySkips
+  /**
+   * The state the capture filter handed over for a connection it read until now (kernel-exchanges.ts), asked for
+   * when a connection opens without its SYN; none: the filter does not read exchanges.
+   */
+  handover?: (segment: TcpSegment) => TrackerHandover | undefined
 }
 
 interface Connection extends TupleEntry, SkipState {
@@ -182,7 +188,8 @@ export class PacketTracker {
     if (!(flags & TcpFlags.SYN) && empty) return undefined
     if (flags & TcpFlags.RST) return undefined
     const synchronized = (flags & TcpFlags.SYN) !== 0
-    const sourceIsClient = synchronized ? !(flags & TcpFlags.ACK) : this.guessSourceIsClient(data)
+    const handover = synchronized ? undefined : this.options.handover?.(segment)
+    const sourceIsClient = synchronized ? !(flags & TcpFlags.ACK) : handover ? handover.sourceIsClient : this.guessSourceIsClient(data)
     const addressLength = segment.family === 4 ? 4 : 16
     const text = segment.family === 4 ? ipv4ToString : ipv6ToString
     const source: Endpoint = { address: text(data, segment.addressOffset), port: segment.sourcePort }
@@ -194,10 +201,11 @@ export class PacketTracker {
       server: sourceIsClient ? destination : source,
       side: sourceIsClient === sentHere ? 'client' : 'server', pid: 0, scheme: 'http',
     }, this.options, this.sink)
-    if (!synchronized) {
+    if (!synchronized && !handover) {
       exchange.requests.resync()
       exchange.responses.resync()
     }
+    if (handover?.pending) exchange.adopt(handover.pending)
     const connection: Connection = {
       ...tupleOf(segment, sourceIsClient),
       hash: 0,
@@ -210,6 +218,11 @@ export class PacketTracker {
       dataSeen: false,
       skipToServerUntil: -1,
       skipToClientUntil: -1,
+    }
+    if (handover) {
+      // Each direction's next message starts where the filter stopped; what it read before is old data here.
+      connection.toServer.synchronize(handover.clientNext - 1)
+      connection.toClient.synchronize(handover.serverNext - 1)
     }
     if (this.connections.size >= this.options.maxConnections) this.evictOldest()
     this.connections.add(connection, segment)

@@ -8,8 +8,10 @@ import type { HttpRecord } from '../../records.ts'
 import type { HttpConfig } from './config.ts'
 import { BodySkips } from './body-skips.ts'
 import type { ExchangeOptions } from './exchange.ts'
+import { KernelExchanges } from './kernel-exchanges.ts'
 import { findLibssl } from './libssl.ts'
 import { PacketTracker } from './packet-tracker.ts'
+import { RecordBuffer } from './record-buffer.ts'
 import { MAX_METHOD_LENGTH } from './start-line.ts'
 import { HttpTelemetry } from './telemetry.ts'
 import type { TlsEvent } from './tls-event.ts'
@@ -32,6 +34,19 @@ const SKIP_MIN_BODY = 16 * 1024
 /** Segments with less payload are not looked up in the filter (no saving worth a hash lookup per frame). */
 const SKIP_MIN_PAYLOAD = 1024
 
+/** How often the filter's exchange table is swept for requests past the timeout and silent connections (at most). */
+const MAX_SWEEP_INTERVAL_MS = 10_000
+
+/** The filter's exchange counters that count lost requests, by their `netlens.records.dropped` reason. */
+const KERNEL_EXCHANGE_LOSSES: Record<string, string> = {
+  ringFull: 'exchange_ring_full',
+  handoverLost: 'handover_lost',
+  unansweredAtClose: 'unanswered_at_close',
+  lockBusy: 'exchange_lock_busy',
+  queueLost: 'capture_queue_full',
+  malformed: 'malformed_batch',
+}
+
 const realtimeNs = () => Date.now() * 1_000_000
 const monotonicNs = () => Number(process.hrtime.bigint())
 
@@ -42,6 +57,12 @@ export class HttpReceiver implements Receiver {
   private readonly telemetry: HttpTelemetry
   private readonly packets: PacketTracker
   private readonly tls: TlsTracker
+  /** Exchanges the capture filter read itself (config kernel_exchanges), and where their records wait. */
+  private readonly kernel: KernelExchanges
+  private readonly kernelRecords: RecordBuffer
+  private readonly reportedKernel = new Map<string, number>()
+  private nextSweepAt = 0
+  private readonly idleNs: number
   private capture: PacketCapture | undefined
   private tlsSource: TlsSource | undefined
   private timer: NodeJS.Timeout | undefined
@@ -65,15 +86,19 @@ export class HttpReceiver implements Receiver {
     }
     const timeoutNs = config.timeout * 1_000_000
     const idleNs = Math.max(2 * timeoutNs, MIN_IDLE_NS)
+    this.idleNs = idleNs
     const common = { ...exchange, maxConnections: config.max_connections, timeoutNs, idleNs, maxBuffered: MAX_BUFFERED }
     // The capture opens in start(): until then (and after close) there is nothing to tell.
     const skips = new BodySkips({
       set: (direction, from, until) => this.capture?.skips.set(direction, from, until),
       delete: (direction) => this.capture?.skips.delete(direction),
     }, SKIP_MIN_BODY)
-    this.packets = new PacketTracker(
-      { ...common, serverPorts: new Set(config.ports), maxEarlyBytes: MAX_EARLY_BYTES, skips }, this.telemetry,
-    )
+    this.kernelRecords = new RecordBuffer(MAX_BUFFERED, this.telemetry)
+    this.kernel = new KernelExchanges(exchange.limits, this.kernelRecords)
+    this.packets = new PacketTracker({
+      ...common, serverPorts: new Set(config.ports), maxEarlyBytes: MAX_EARLY_BYTES, skips,
+      handover: (segment) => this.kernel.handover(this.capture?.exchanges, segment),
+    }, this.telemetry)
     this.tls = new TlsTracker(common, this.telemetry)
     settings.telemetry.gauge(
       { name: 'netlens.http.connections', description: 'HTTP connections being decoded, by source (packets, tls).', unit: '{connection}' },
@@ -88,10 +113,18 @@ export class HttpReceiver implements Receiver {
     this.host = host
     const { ports } = this.config
     try {
-      this.capture = PacketCapture.open(
-        { ports, udp: false, tcp: true, interface: this.config.interface, skipMinPayload: SKIP_MIN_PAYLOAD },
-        (batch) => this.handleCaptured(batch),
-      )
+      this.capture = PacketCapture.open({
+        ports, udp: false, tcp: true, interface: this.config.interface, skipMinPayload: SKIP_MIN_PAYLOAD,
+        trackExchanges: this.config.kernel_exchanges, maxExchangeConnections: this.config.max_connections,
+        onExchanges: (events) => {
+          try {
+            this.kernel.handle(events)
+          } catch (error) {
+            this.onHandlingError(error)
+          }
+          this.flushIfDue()
+        },
+      }, (batch) => this.handleCaptured(batch))
       const libssl = this.config.tls.enabled ? this.libssl() : undefined
       if (libssl) {
         const onEvent = (event: TlsEvent) => {
@@ -114,7 +147,7 @@ export class HttpReceiver implements Receiver {
     // instruction the kernel single-steps (libssl-probes.ts).
     const probed = this.tlsSource?.targets.kind === 'internal' ? 'ssl_read_internal/ssl_write_internal' : 'SSL_read/SSL_write'
     this.settings.logger.info('http receiver started', {
-      ports: ports.join(','), interface: this.config.interface || 'all', tls: this.tlsSource ? `openssl uprobes on ${probed}` : 'off',
+      ports: ports.join(','), interface: this.config.interface || 'all', exchanges: this.capture.exchanges ? 'read in the capture filter' : 'from packets', tls: this.tlsSource ? `openssl uprobes on ${probed}` : 'off',
     })
   }
 
@@ -152,10 +185,39 @@ export class HttpReceiver implements Receiver {
     this.nextFlushAt = Date.now() + this.config.flush_interval
     const records: HttpRecord[] = this.packets.collect(realtimeNs() - CAPTURE_DELAY_GRACE_NS)
     for (const record of this.tls.collect(monotonicNs())) records.push(record)
+    for (const record of this.kernelRecords.take()) records.push(record)
     if (this.capture) for (const { reason, count } of this.capture.takeDrops()) this.telemetry.dropped(reason, count)
+    this.reportKernelExchanges()
     if (this.tlsSource) for (const { reason, count } of this.tlsSource.takeDrops()) this.telemetry.dropped(reason, count)
     if (records.length === 0) return
     this.next.consume({ records })
+  }
+
+  /**
+   * The filter's exchange counters since the last report: losses into `netlens.records.dropped`, the rest (exchanges
+   * sent, connections handed over and why) into `netlens.http.kernel_exchanges`. Every so often its table is swept.
+   */
+  private reportKernelExchanges(): void {
+    const exchanges = this.capture?.exchanges
+    if (!exchanges) return
+    if (Date.now() >= this.nextSweepAt) {
+      this.nextSweepAt = Date.now() + Math.min(MAX_SWEEP_INTERVAL_MS, this.config.timeout)
+      const now = monotonicNs()
+      const { timedOut, idleUnanswered } = exchanges.sweep(now - this.config.timeout * 1_000_000, now - this.idleNs)
+      if (timedOut > 0) this.telemetry.dropped('request_timeout', timedOut)
+      if (idleUnanswered > 0) this.telemetry.dropped('unanswered_at_close', idleUnanswered)
+    }
+    const totals: Record<string, number> = {
+      ...exchanges.counters(), queueLost: exchanges.queueLost, malformed: exchanges.malformed,
+    }
+    for (const [name, total] of Object.entries(totals)) {
+      const count = total - (this.reportedKernel.get(name) ?? 0)
+      this.reportedKernel.set(name, total)
+      if (count <= 0) continue
+      const loss = KERNEL_EXCHANGE_LOSSES[name]
+      if (loss) this.telemetry.dropped(loss, count)
+      else this.telemetry.kernelExchanges(name, count)
+    }
   }
 
   private flushSafely(): void {

@@ -7,6 +7,7 @@ export class HttpTelemetry {
   private readonly component: string
   private readonly standard: ReturnType<typeof standardCounters>
   private readonly parseErrors: SelfCounter
+  private readonly kernel: SelfCounter
 
   constructor(telemetry: SelfTelemetry, component: string) {
     this.component = component
@@ -16,6 +17,16 @@ export class HttpTelemetry {
       description: 'HTTP streams or messages that could not be decoded, by reason (not_http, http2_preface, capture_gap, ...).',
       unit: '{error}',
     })
+    this.kernel = telemetry.counter({
+      name: 'netlens.http.kernel_exchanges',
+      description: 'What the capture filter did with HTTP connections it reads itself, by event: sent (exchanges read ' +
+        'whole), tableFull (connections left to user space), handover* (connections handed to user space, by why).',
+      unit: '{event}',
+    })
+  }
+
+  kernelExchanges(event: string, count: number): void {
+    this.kernel.add(count, { component: this.component, event })
   }
 
   dropped(reason: string, count = 1): void {

@@ -25,7 +25,7 @@ describe('http receiver factory and helpers', () => {
     assert.deepEqual(problems, [])
     assert.deepEqual(config, {
       ports: [80, 8080, 8000, 3000, 5000, 9000], interface: '', tls: { enabled: true, libssl: '' }, max_path_length: 150,
-      redact_query: true, timeout: 30_000, max_connections: 65_536, flush_interval: 1000,
+      redact_query: true, timeout: 30_000, max_connections: 65_536, flush_interval: 1000, kernel_exchanges: true,
     })
   })
 
