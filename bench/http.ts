@@ -4,7 +4,9 @@
 // wrk's: wrk counts completed responses, so netlens may exceed it by the requests in flight when wrk stopped (at
 // most one per connection) and never fall short.
 //   node bench/http.ts [seconds per measurement, default 5] [connections, default 32] [modes] [rounds, default 1]
-// modes: a comma-separated subset of off,capture,default,https-off,https (all by default). With several rounds
+// modes: a comma-separated subset of off,capture,packets,default,agent,https-off,https (all by default); `capture`
+// has the filter read simple exchanges itself (kernel_exchanges, the default), `packets` decodes every exchange
+// from its frames in user space. With several rounds
 // the modes alternate (off, capture, ..., off, capture, ...) so that a change in the machine's load hits them
 // alike; the summary gives each mode's median and range, and the cost against the median of `off` (or
 // `https-off`). `agent` runs the netlens binary instead, with the httpflow pipeline of the default configuration
@@ -26,7 +28,7 @@ import { startAgent } from '../test/helpers/agent.ts'
 
 const seconds = Number(process.argv[2] ?? 5)
 const connections = Number(process.argv[3] ?? 32)
-const MODES = ['off', 'capture', 'default', 'agent', 'https-off', 'https'] as const
+const MODES = ['off', 'capture', 'packets', 'default', 'agent', 'https-off', 'https'] as const
 type Mode = (typeof MODES)[number]
 const modes = (process.argv[4] ? process.argv[4].split(',') : [...MODES]) as Mode[]
 for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode}: one of ${MODES.join(',')}`)
@@ -167,6 +169,7 @@ async function withAgent(url: string): Promise<Measured> {
 const LABELS: Record<Mode, string> = {
   off: 'http  netlens off',
   capture: 'http  netlens on (capture only)',
+  packets: 'http  netlens on (capture, no kernel exchanges)',
   default: 'http  netlens on (default, +uprobes)',
   agent: 'http  netlens agent (capture, iptype, exporter)',
   'https-off': 'https netlens off',
@@ -177,6 +180,7 @@ function measure(mode: Mode): Promise<Measured> {
   switch (mode) {
     case 'off': return wrk(plain)
     case 'capture': return withReceiver({ tls: { enabled: false } }, plain)
+    case 'packets': return withReceiver({ tls: { enabled: false }, kernel_exchanges: false }, plain)
     case 'default': return withReceiver({}, plain)
     case 'agent': return withAgent(plain)
     case 'https-off': return wrk(tls)

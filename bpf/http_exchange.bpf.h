@@ -545,7 +545,8 @@ static __always_inline int track_exchange(struct __sk_buff *skb, __u32 ip, __u32
 		event->server_port = client_is_a ? key.port_b : key.port_a;
 		__builtin_memcpy(event->client, client_is_a ? key.address_a : key.address_b, 16);
 		__builtin_memcpy(event->server, client_is_a ? key.address_b : key.address_a, 16);
-		bpf_ringbuf_submit(event, 0);
+		/* No wake-up per event (an irq_work each, microseconds at these rates): user space polls the ring. */
+		bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
 		count_exchange(HTTP_EXCHANGE_SENT, 1);
 	}
 	return PORT_FILTER_EXCHANGE_READ;
