@@ -2,6 +2,7 @@
 // it read whole, the handovers of connections it stopped reading, its counters, and the sweep of its table (a peer
 // that vanished without FIN or RST leaves an entry behind). No HTTP here: records are decoded by the http receiver.
 // Offsets mirror bpf/http_exchange.h (x86-64 / arm64 little-endian layout, checked by -Wpadded).
+import { readCounters } from '../native/counters.ts'
 import { recordsOf } from '../native/frames.ts'
 import { loadNative, type BpfMap, type BpfObject, type RingReader } from '../native/index.ts'
 
@@ -141,16 +142,7 @@ export class HttpExchanges {
 
   /** The filter's exchange counters, summed over CPUs. */
   counters(): ExchangeCounters {
-    if (this.last) return this.last
-    const map = this.filter.map('http_exchange_counters')
-    const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as ExchangeCounters
-    const key = Buffer.alloc(4)
-    COUNTER_NAMES.forEach((name, index) => {
-      key.writeUInt32LE(index)
-      const values = map.lookup(key)
-      for (let cpu = 0; values && cpu < map.possibleCpus; cpu++) counters[name] += Number(values.readBigUInt64LE(cpu * map.valueSize))
-    })
-    return counters
+    return this.last ?? readCounters(this.filter.map('http_exchange_counters'), COUNTER_NAMES)
   }
 
   /**

@@ -1,5 +1,6 @@
 // The capture filter bpf/port_filter.bpf.c: loads it with its tunables and reads its per-CPU counters.
 // Counter indexes and the port limit mirror bpf/port_filter.h.
+import { readCounters } from '../native/counters.ts'
 import { bpfObjectPath, loadNative, NativeError, type BpfMap, type BpfObject } from '../native/index.ts'
 
 export const PORT_FILTER_OBJECT = bpfObjectPath('port_filter')
@@ -98,18 +99,7 @@ export function loadPortFilter(options: PortFilterOptions): BpfObject {
 
 /** The filter's counters, summed over CPUs. */
 export function readPortFilterCounters(filter: BpfObject): PortFilterCounters {
-  const map = filter.map('port_filter_counters')
-  const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as PortFilterCounters
-  const key = Buffer.alloc(4)
-  COUNTER_NAMES.forEach((name, index) => {
-    key.writeUInt32LE(index)
-    const values = map.lookup(key)
-    if (!values) return
-    let sum = 0n
-    for (let cpu = 0; cpu < map.possibleCpus; cpu++) sum += values.readBigUInt64LE(cpu * map.valueSize)
-    counters[name] = Number(sum)
-  })
-  return counters
+  return readCounters(filter.map('port_filter_counters'), COUNTER_NAMES)
 }
 
 /** One direction of a TCP connection, as PayloadSkips keys it. Addresses as 32-bit big-endian words (IPv4: word 0). */

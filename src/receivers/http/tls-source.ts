@@ -3,6 +3,7 @@
 // socket tracepoints on, and hands decoded events to `onEvent` from a RingReader (then calls `afterBatch`). The
 // BPF side sends events without waking the reader, which reads the ring every POLL_INTERVAL_MS. Kernel-side losses
 // are read as counter deltas.
+import { readCounters } from '../../native/counters.ts'
 import { recordsOf } from '../../native/frames.ts'
 import { bpfObjectPath, loadNative, type BpfObject, type RingReader } from '../../native/index.ts'
 import { probeTargetsOf, type ProbeTargets } from './libssl-probes.ts'
@@ -136,14 +137,7 @@ export class TlsSource {
 
   private readTotals(): void {
     if (this.reader) this.queueLost = this.reader.stats().lost
-    const counters = this.object.map('http_tls_counters')
-    const key = Buffer.alloc(4)
-    TLS_KERNEL_COUNTERS.forEach((_, index) => {
-      key.writeUInt32LE(index)
-      const values = counters.lookup(key)
-      let total = 0
-      for (let cpu = 0; values && cpu < counters.possibleCpus; cpu++) total += Number(values.readBigUInt64LE(cpu * counters.valueSize))
-      this.kernelTotals[index] = total
-    })
+    const totals = readCounters(this.object.map('http_tls_counters'), TLS_KERNEL_COUNTERS)
+    TLS_KERNEL_COUNTERS.forEach((reason, index) => { this.kernelTotals[index] = totals[reason] })
   }
 }
