@@ -7,7 +7,7 @@ import { EVENT, REQUEST, SIDE_CLIENT, type HttpExchanges, type SegmentEndpoints 
 import { ipv4ToString, ipv6ToString } from '../../net/address.ts'
 import type { Endpoint } from '../../records.ts'
 import type { ExchangeSink } from './exchange.ts'
-import { parseRequestLine, type RequestLine, type TargetPolicy } from './start-line.ts'
+import { parseRequestLine, type RequestLine, type StartLineError, type TargetPolicy } from './start-line.ts'
 
 /** Records share it (processors copy attributes before changing them). */
 const HTTP_SCHEME = Object.freeze({ 'url.scheme': 'http' })
@@ -23,15 +23,25 @@ export interface TrackerHandover {
 }
 
 interface Peers {
+  /** The event bytes naming the connection (family, side, ports, addresses), to confirm a match. */
+  raw: Buffer
   client: Endpoint
   server: Endpoint
+  /** The connection's last request line, and what it parsed to: keep-alive clients repeat theirs. */
+  line: Buffer | undefined
+  request: RequestLine | undefined
 }
+
+const TWO_TO_32 = 4294967296
+/** A u64 of CLOCK_MONOTONIC ns as a Number (exact below 2^53 ns, 104 days of uptime; then to a few ns). */
+const u64le = (b: Buffer, offset: number) => b.readUInt32LE(offset + 4) * TWO_TO_32 + b.readUInt32LE(offset)
 
 export class KernelExchanges {
   private readonly policy: TargetPolicy
   private readonly sink: ExchangeSink
-  /** Endpoint objects of recent connections, by their raw 4-tuple. */
-  private readonly peers = new Map<string, Peers>()
+  /** Recent connections by their ports (client port << 16 | server port), confirmed by their raw bytes. */
+  private readonly peers = new Map<number, Peers[]>()
+  private remembered = 0
   /** CLOCK_REALTIME minus CLOCK_MONOTONIC (ns), to the microsecond. */
   private readonly realtimeOffsetNs: number
 
@@ -60,19 +70,17 @@ export class KernelExchanges {
   }
 
   private handleEvent(event: Buffer): void {
-    const lineLength = event.readUInt16LE(REQUEST.LINE_LENGTH)
-    const request = parseRequestLine(event, REQUEST.LINE, REQUEST.LINE + lineLength, this.policy)
+    const peers = this.peersOf(event)
+    const request = this.requestOf(event, peers)
     if (typeof request === 'string') return this.sink.parseError(request)
-    const startNs = Number(event.readBigUInt64LE(REQUEST.START_NS))
-    const responseNs = Number(event.readBigUInt64LE(EVENT.RESPONSE_NS))
-    const family = event[EVENT.FAMILY] === 4 ? 'ipv4' : 'ipv6'
-    const { client, server } = this.peersOf(event, family)
+    const startNs = u64le(event, REQUEST.START_NS)
+    const responseNs = u64le(event, EVENT.RESPONSE_NS)
     this.sink.record({
       kind: 'http',
       side: event[EVENT.SIDE] === SIDE_CLIENT ? 'client' : 'server',
-      family,
-      source: client,
-      destination: server,
+      family: event[EVENT.FAMILY] === 4 ? 'ipv4' : 'ipv6',
+      source: peers.client,
+      destination: peers.server,
       pid: 0,
       method: request.method,
       path: request.path,
@@ -84,19 +92,42 @@ export class KernelExchanges {
     })
   }
 
+  /** The event's request line, parsed; the connection's last one again when the bytes are the same. */
+  private requestOf(event: Buffer, peers: Peers): RequestLine | StartLineError {
+    const end = REQUEST.LINE + event.readUInt16LE(REQUEST.LINE_LENGTH)
+    if (peers.request && peers.line!.length === end - REQUEST.LINE && peers.line!.compare(event, REQUEST.LINE, end) === 0) {
+      return peers.request
+    }
+    const request = parseRequestLine(event, REQUEST.LINE, end, this.policy)
+    if (typeof request === 'string') return request
+    peers.line = Buffer.from(event.subarray(REQUEST.LINE, end))
+    peers.request = request
+    return request
+  }
+
   /** The connection's endpoint objects, the same for all its records while it is remembered. */
-  private peersOf(event: Buffer, family: 'ipv4' | 'ipv6'): Peers {
-    // Family, side, ports and addresses: one connection (a short latin1 string is the cheapest Map key).
-    const key = event.toString('latin1', EVENT.FAMILY, EVENT.SIZE)
-    const known = this.peers.get(key)
-    if (known) return known
-    if (this.peers.size >= MAX_REMEMBERED) this.peers.clear()
-    const text = family === 'ipv4' ? ipv4ToString : ipv6ToString
+  private peersOf(event: Buffer): Peers {
+    const ports = event.readUInt32BE(EVENT.CLIENT_PORT)
+    const known = this.peers.get(ports)
+    if (known) {
+      for (const peers of known) if (peers.raw.compare(event, EVENT.FAMILY, EVENT.SIZE) === 0) return peers
+    }
+    if (this.remembered >= MAX_REMEMBERED) {
+      this.peers.clear()
+      this.remembered = 0
+    }
+    const text = event[EVENT.FAMILY] === 4 ? ipv4ToString : ipv6ToString
     const peers: Peers = {
+      raw: Buffer.from(event.subarray(EVENT.FAMILY, EVENT.SIZE)),
       client: { address: text(event, EVENT.CLIENT), port: event.readUInt16BE(EVENT.CLIENT_PORT) },
       server: { address: text(event, EVENT.SERVER), port: event.readUInt16BE(EVENT.SERVER_PORT) },
+      line: undefined,
+      request: undefined,
     }
-    this.peers.set(key, peers)
+    const list = this.peers.get(ports)
+    if (list) list.push(peers)
+    else this.peers.set(ports, [peers])
+    this.remembered++
     return peers
   }
 }
