@@ -396,16 +396,29 @@ enum segment_outcome {
 	SEGMENT_EXCHANGE, /* a response completed an exchange: send the event */
 };
 
-/* Returns a port_filter counter (the frame's verdict), or -1 when the connection is not tracked here. */
-static __always_inline int track_exchange(struct __sk_buff *skb, __u32 ip, __u32 tcp, __u32 payload, __u32 ip_end,
-					  __u8 family, __u16 ports[2])
+/* Returns a port_filter counter (the frame's verdict), or -1 when the connection is not tracked here. `ports`: the
+ * source port then the destination port, as on the wire. A global function, verified once on its own: inlined, it
+ * was verified again for every way of reaching it (VLAN tags, IPv4 options, IPv6 extension headers). */
+__noinline int track_exchange(struct __sk_buff *skb, __u32 ip, __u32 tcp, __u32 ip_end, __u32 wire_ports)
 {
+	__u16 ports[2];
+	__u8 version_and_offset[2]; /* IP version nibble; TCP data offset nibble */
 	struct http_exchange_key key;
 	struct http_exchange_state *state;
 	struct http_exchange_event *event = NULL;
 	struct message_scan scan;
-	__u32 length = ip_end - payload;
 	__u64 now = bpf_ktime_get_ns();
+
+	/* At most 5 arguments: the IP version and the payload's offset are read again here. */
+	if (bpf_skb_load_bytes(skb, ip, &version_and_offset[0], 1) || bpf_skb_load_bytes(skb, tcp + 12, &version_and_offset[1], 1))
+		return -1;
+	__u8 family = version_and_offset[0] >> 4 == 4 ? 4 : 6;
+	__u32 payload = tcp + (version_and_offset[1] >> 4) * 4;
+	__u32 length = ip_end - payload;
+
+	if (payload > ip_end)
+		return -1; /* shorter than its headers: the caller keeps it, user space counts it */
+	__builtin_memcpy(ports, &wire_ports, sizeof(ports));
 	__u8 tcp_flags;
 	__u32 seq;
 	int source_is_a;

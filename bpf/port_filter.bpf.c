@@ -288,8 +288,10 @@ int port_filter(struct __sk_buff *skb)
 		if (ip_end <= header_end && !(data_offset_and_flags[1] & (TCP_FIN | TCP_SYN | TCP_RST)))
 			return verdict(skb, PORT_FILTER_TCP_NO_PAYLOAD);
 		if (track_exchanges) {
-			int tracked = track_exchange(skb, ip_start, offset, header_end, ip_end, protocol == ETH_P_IP ? 4 : 6,
-						     endpoints);
+			__u32 wire_ports;
+
+			__builtin_memcpy(&wire_ports, endpoints, sizeof(wire_ports));
+			int tracked = track_exchange(skb, ip_start, offset, ip_end, wire_ports);
 
 			if (tracked >= 0)
 				return verdict(skb, tracked);
