@@ -125,7 +125,8 @@ function probeHookSet(native: NativeBinding, set: HookSet, facts: SystemFacts, w
 function captureChecks(native: NativeBinding, needs: BpfNeeds): CheckResult[] {
   let filter: BpfObject
   try {
-    filter = loadPortFilter({ ports: [53] })
+    // As the http receiver loads it, with every part the verifier must accept (exchange tracking, payload skips).
+    filter = loadPortFilter({ ports: [53], trackExchanges: true, skipMinPayload: 1024 })
   } catch (error) {
     return [outcome('socket filter (port_filter)', false, needs.capture, reason(error))]
   }
