@@ -388,6 +388,27 @@ static __always_inline void prepare_handover(struct http_exchange_state *state, 
 	state->flags |= HTTP_EXCHANGE_GONE;
 }
 
+/* Most request lines are short: a fixed-size copy of the first SHORT_LINE bytes when that covers the line, of all
+ * HTTP_EXCHANGE_MAX_LINE otherwise (these copies run under the entry's lock, on memory the other CPU wrote). */
+#define SHORT_LINE 64
+
+static __always_inline void copy_line(__u8 *to, const __u8 *from, __u32 length)
+{
+	if (length <= SHORT_LINE)
+		__builtin_memcpy(to, from, SHORT_LINE);
+	else
+		__builtin_memcpy(to, from, HTTP_EXCHANGE_MAX_LINE);
+}
+
+static __always_inline void copy_request(struct http_exchange_request *to, const struct http_exchange_request *from)
+{
+	to->start_ns = from->start_ns;
+	to->line_length = from->line_length;
+	to->head = from->head;
+	__builtin_memset(to->pad, 0, sizeof(to->pad));
+	copy_line(to->line, from->line, from->line_length);
+}
+
 enum segment_outcome {
 	SEGMENT_READ, /* consumed, state updated */
 	SEGMENT_OLD, /* all of it seen before */
@@ -487,7 +508,7 @@ __noinline int track_exchange(struct __sk_buff *skb, __u32 ip, __u32 tcp, __u32 
 			state->pending.start_ns = now;
 			state->pending.line_length = line;
 			state->pending.head = head;
-			__builtin_memcpy(state->pending.line, scratch->bytes, HTTP_EXCHANGE_MAX_LINE);
+			copy_line(state->pending.line, scratch->bytes, line);
 			state->client_next += length;
 		}
 	} else if (length) {
@@ -514,7 +535,7 @@ __noinline int track_exchange(struct __sk_buff *skb, __u32 ip, __u32 tcp, __u32 
 			handover = HTTP_EXCHANGE_HANDOVER_RESPONSE;
 		} else {
 			if (event)
-				event->request = state->pending;
+				copy_request(&event->request, &state->pending);
 			state->pending.line_length = 0;
 			state->body_remaining = body - body_here;
 			state->server_next += length;
