@@ -12,7 +12,8 @@
 # Capabilities (measured on kernel 6.18, see src/system/requirements.ts), instead of --privileged:
 #   BPF + PERFMON   load the flow programs (netflow: tp_btf, or classic tracepoints, which need tracefs mounted)
 #                   and the capture socket filter (dns, http)
-#   NET_ADMIN       attach netflow's UDP cgroup_skb programs (or set receivers::netflow::udp: false)
+#   NET_ADMIN       attach netflow's UDP cgroup_skb and TCP sock_ops programs (or set receivers::netflow::udp: false
+#                   and tcp_sockops: false)
 #   NET_RAW         open the AF_PACKET capture socket (dns, http)
 #   SYS_ADMIN       only for the http receiver's HTTPS uprobes (the kernel's uprobe PMU requires it)
 # No SYS_RESOURCE (BPF memory is charged to the memory cgroup since 5.11) and no SYS_PTRACE are needed.

@@ -6,7 +6,8 @@
  * - tp_btf/sock_send_length, sock_recv_length: TCP payload bytes, RTT and retransmits; socket owners (pid, comm);
  * - tp_btf/tcp_retransmit_skb: fresh retransmit counts for connections the application is not using;
  * - cgroup_skb ingress/egress (netflow_udp.h): UDP payload bytes per peer, which unconnected sockets only show at
- *   packet level.
+ *   packet level;
+ * - sockops (netflow_sockops.h): connect / accept / close once more, where a tracing program may not run.
  * Sockets are known by their cookie, which the kernel never reuses (unlike the struct sock address). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,6 +23,18 @@
 #define TCP_SOCK_READ(tp, field) ((tp)->field)
 #include "netflow_common.h"
 #include "netflow_udp.h"
+
+/* sock_ops knows sockets by the same cookie. */
+static __always_inline __u64 sockops_id(struct bpf_sock_ops *skops, bool born)
+{
+	return bpf_get_socket_cookie(skops);
+}
+
+static __always_inline void sockops_forget(struct bpf_sock_ops *skops)
+{
+}
+
+#include "netflow_sockops.h"
 
 static __always_inline bool is_inet(const struct sock *sk)
 {

@@ -148,6 +148,35 @@ static __always_inline void on_transfer(struct trace_event_raw_sock_msg_length *
 	}
 }
 
+/* sock_ops (netflow_sockops.h) finds the classic id by the socket's address, which it holds as a pointer: read as a
+ * number, as these tracepoint programs read it (netlens loads with CAP_PERFMON, which allows it). 0: no full socket. */
+static __always_inline __u64 sockops_address(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	return sk ? (__u64)sk : 0;
+}
+
+static __always_inline __u64 sockops_id(struct bpf_sock_ops *skops, bool born)
+{
+	__u64 address = sockops_address(skops);
+	if (!address)
+		return 0;
+	if (born)
+		return socket_id(address);
+	__u64 *id = bpf_map_lookup_elem(&socket_ids, &address);
+	return id ? *id : 0;
+}
+
+/* The CLOSE transition the tracepoint sees next finds no id, and tcp_destroy_sock neither: marked once. */
+static __always_inline void sockops_forget(struct bpf_sock_ops *skops)
+{
+	__u64 address = sockops_address(skops);
+	if (address)
+		bpf_map_delete_elem(&socket_ids, &address);
+}
+
+#include "netflow_sockops.h"
+
 SEC("tracepoint/sock/sock_send_length")
 int netflow_classic_send(struct trace_event_raw_sock_msg_length *ctx)
 {

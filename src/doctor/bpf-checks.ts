@@ -3,7 +3,9 @@
 // ring opened with the socket filter. Everything is closed before returning: nothing stays attached.
 import { loadPortFilter } from '../capture/port-filter.ts'
 import { bpfObjectPath, loadNative, type BpfObject, type NativeBinding } from '../native/index.ts'
-import { attachFailure, HOOK_SETS, loadFailure, UDP_PROGRAMS, type HookMode, type HookSet, type HooksSetting } from '../receivers/netflow/hooks.ts'
+import {
+  attachFailure, HOOK_SETS, loadFailure, SOCKOPS_PROGRAM, UDP_PROGRAMS, type HookMode, type HookSet, type HooksSetting,
+} from '../receivers/netflow/hooks.ts'
 import type { SystemFacts } from '../system/facts.ts'
 import { outcome, reason, type CheckResult } from './check.ts'
 
@@ -14,6 +16,8 @@ export interface BpfNeeds {
   netflowHooks: HooksSetting[]
   /** cgroup_skb programs of netflow's UDP accounting. */
   netflowUdp: boolean
+  /** The sock_ops program that witnesses netflow's TCP connections a second time. */
+  netflowSockops: boolean
   /** Socket filter + AF_PACKET (dns, http). */
   capture: boolean
   /** uprobes on libssl (http with tls). */
@@ -24,6 +28,7 @@ export interface BpfNeeds {
 const PROGRAM_TYPES = [
   { type: 1, name: 'socket_filter', purpose: 'DNS/HTTP capture filter', need: (n: BpfNeeds) => n.capture },
   { type: 8, name: 'cgroup_skb', purpose: 'netflow UDP accounting', need: (n: BpfNeeds) => n.netflowUdp },
+  { type: 13, name: 'sock_ops', purpose: 'netflow TCP connections, second witness', need: (n: BpfNeeds) => n.netflowSockops },
   { type: 2, name: 'kprobe', purpose: 'uprobe programs (HTTPS)', need: (n: BpfNeeds) => n.uprobes },
 ]
 
@@ -52,18 +57,20 @@ export function bpfChecks(facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
 
 /** What one netflow hook set did in the doctor's hands: its rows, and whether all its tracing hooks attached. */
 interface HookSetProbe {
-  rows: Array<{ name: string; works: boolean; detail: string; udp: boolean }>
+  /** `cgroup`: a row of the cgroup programs (UDP accounting, the sock_ops witness), which the tracing hooks do without. */
+  rows: Array<{ name: string; works: boolean; detail: string; cgroup?: 'udp' | 'sockops' }>
   works: boolean
 }
 
 /**
  * Loads each netflow object (tp_btf, classic tracepoints) and attaches each program once: one row per hook. The
- * cgroup_skb programs, the same in both objects, are tried with the first object that loads. A set's failures fail
- * the doctor when a receiver needs that set: asked for by name, or by `auto` when the other set does not work.
+ * cgroup programs (cgroup_skb, sockops), the same in both objects, are tried with the first object that loads. A set's
+ * failures fail the doctor when a receiver needs that set: asked for by name, or by `auto` when the other set does not
+ * work.
  */
 function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
   const tpBtf = probeHookSet(native, HOOK_SETS.tp_btf, facts, true)
-  const classic = probeHookSet(native, HOOK_SETS.classic, facts, !tpBtf.rows.some((r) => r.udp))
+  const classic = probeHookSet(native, HOOK_SETS.classic, facts, !tpBtf.rows.some((r) => r.cgroup))
   const auto = needs.netflowHooks.includes('auto')
   const needed = {
     tp_btf: needs.netflowHooks.includes('tp_btf') || (auto && !classic.works),
@@ -73,7 +80,8 @@ function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeed
   const results: CheckResult[] = []
   for (const [mode, probe] of Object.entries(probes) as Array<[HookMode, HookSetProbe]>) {
     for (const row of probe.rows) {
-      results.push(outcome(row.name, row.works, row.udp ? needs.netflowUdp : needed[mode], row.detail))
+      const need = row.cgroup === 'udp' ? needs.netflowUdp : row.cgroup === 'sockops' ? needs.netflowSockops : needed[mode]
+      results.push(outcome(row.name, row.works, need, row.detail))
     }
   }
   const chosen = tpBtf.works ? 'tp_btf' : classic.works ? 'classic tracepoints' : 'neither'
@@ -83,15 +91,16 @@ function netflowChecks(native: NativeBinding, facts: SystemFacts, needs: BpfNeed
   return results
 }
 
-function probeHookSet(native: NativeBinding, set: HookSet, facts: SystemFacts, withUdp: boolean): HookSetProbe {
+function probeHookSet(native: NativeBinding, set: HookSet, facts: SystemFacts, withCgroup: boolean): HookSetProbe {
   const load = `netflow ${set.mode} programs (load)`
+  // The sock_ops program is loaded on its own (below): loading it takes CAP_NET_ADMIN, which the tracing hooks do not.
   let object: BpfObject
   try {
-    object = new native.BpfObject(bpfObjectPath(set.object), { disabledPrograms: withUdp ? [] : UDP_PROGRAMS })
+    object = new native.BpfObject(bpfObjectPath(set.object), { disabledPrograms: withCgroup ? [SOCKOPS_PROGRAM] : [...UDP_PROGRAMS, SOCKOPS_PROGRAM] })
   } catch (error) {
-    return { rows: [{ name: load, works: false, detail: reason(loadFailure(error as Error)), udp: false }], works: false }
+    return { rows: [{ name: load, works: false, detail: reason(loadFailure(error as Error)) }], works: false }
   }
-  const probe: HookSetProbe = { rows: [{ name: load, works: true, detail: 'verified by the kernel, CO-RE relocated', udp: false }], works: true }
+  const probe: HookSetProbe = { rows: [{ name: load, works: true, detail: 'verified by the kernel, CO-RE relocated' }], works: true }
   try {
     const hooks = new Map<string, { programs: string[]; error?: string }>()
     for (const program of object.programs()) {
@@ -112,13 +121,30 @@ function probeHookSet(native: NativeBinding, set: HookSet, facts: SystemFacts, w
     for (const [section, hook] of hooks) {
       const udp = section.startsWith('cgroup_skb/')
       const where = udp && facts.cgroup2 ? ` on ${facts.cgroup2}` : ''
-      probe.rows.push({ name: section, works: hook.error === undefined, detail: hook.error ?? `attached ${hook.programs.join(', ')}${where}`, udp })
+      probe.rows.push({ name: section, works: hook.error === undefined, detail: hook.error ?? `attached ${hook.programs.join(', ')}${where}`, cgroup: udp ? 'udp' : undefined })
       if (!udp && hook.error !== undefined) probe.works = false
     }
   } finally {
     object.close()
   }
+  if (withCgroup) probe.rows.push(sockopsRow(native, set, facts))
   return probe
+}
+
+/** The sock_ops program of `set`'s object, loaded alone and attached to the cgroup once. */
+function sockopsRow(native: NativeBinding, set: HookSet, facts: SystemFacts): HookSetProbe['rows'][number] {
+  const others = [...set.tracing, ...UDP_PROGRAMS]
+  let object: BpfObject | undefined
+  try {
+    object = new native.BpfObject(bpfObjectPath(set.object), { disabledPrograms: others })
+    if (!facts.cgroup2) throw new Error('no cgroup v2 mount')
+    object.detach(object.attachCgroup(SOCKOPS_PROGRAM, facts.cgroup2))
+    return { name: 'sockops', works: true, detail: `attached ${SOCKOPS_PROGRAM} on ${facts.cgroup2}`, cgroup: 'sockops' }
+  } catch (error) {
+    return { name: 'sockops', works: false, detail: reason(loadFailure(error as Error)), cgroup: 'sockops' }
+  } finally {
+    object?.close()
+  }
 }
 
 /** The capture path: the socket filter program, then a small TPACKET_V3 ring with it attached. */

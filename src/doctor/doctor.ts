@@ -40,6 +40,7 @@ function needsOf(config: AgentConfig): BpfNeeds {
     netflow: netflow.length > 0,
     netflowHooks: [...new Set(netflow.map((r) => (r.config as { hooks: HooksSetting }).hooks))],
     netflowUdp: netflow.some((r) => (r.config as { udp?: boolean }).udp !== false),
+    netflowSockops: netflow.some((r) => (r.config as { tcp_sockops?: boolean }).tcp_sockops !== false),
     capture: receivers.some((r) => r.type === 'dns' || r.type === 'http'),
     uprobes: http.some((r) => tlsEnabled(r.config)),
   }
@@ -51,7 +52,8 @@ function systemChecks(facts: SystemFacts, needs: BpfNeeds): CheckResult[] {
   return [
     { name: 'kernel', status: 'info', detail: facts.kernelRelease },
     outcome('kernel BTF', facts.btf, needs.netflow, facts.btf ? BTF_PATH : `${BTF_PATH} missing (CONFIG_DEBUG_INFO_BTF)`),
-    outcome('cgroup v2 mount', facts.cgroup2 !== undefined, needs.netflowUdp, facts.cgroup2 ?? 'not mounted (netflow UDP accounting attaches there)'),
+    outcome('cgroup v2 mount', facts.cgroup2 !== undefined, needs.netflowUdp || needs.netflowSockops,
+      facts.cgroup2 ?? 'not mounted (netflow UDP accounting and TCP sock_ops witness attach there)'),
     // Only classic tracepoints (netflow's fallback hooks) go through tracefs; tp_btf and PMU uprobes do not.
     {
       name: 'tracefs',

@@ -15,5 +15,5 @@ export function cgroup2Mount(mountinfo = '/proc/self/mountinfo'): string {
     const [before, after] = line.split(' - ')
     if (after?.startsWith('cgroup2 ')) return before!.split(' ')[4]!
   }
-  throw new Error('no cgroup2 filesystem is mounted (needed for UDP accounting; set receivers::netflow::udp: false)')
+  throw new Error('no cgroup2 filesystem is mounted (needed for UDP accounting and the TCP sock_ops witness; set receivers::netflow::udp: false and tcp_sockops: false)')
 }

@@ -3,7 +3,7 @@
 // - loading any BPF program or map: CAP_BPF (socket filters too, unless kernel.unprivileged_bpf_disabled is 0);
 // - loading tracing programs (tp_btf, classic tracepoints, and the kprobe-type programs uprobes run): CAP_PERFMON as well;
 // - attaching a classic tracepoint: tracefs, where libbpf reads the tracepoint's id;
-// - attaching cgroup_skb programs: CAP_NET_ADMIN;
+// - attaching cgroup_skb programs, and loading sock_ops ones: CAP_NET_ADMIN;
 // - opening an AF_PACKET socket: CAP_NET_RAW;
 // - attaching a uprobe: CAP_SYS_ADMIN (the kernel's uprobe perf PMU refuses CAP_PERFMON alone with EACCES);
 // - CAP_SYS_ADMIN stands in for CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN;
@@ -67,10 +67,17 @@ export function receiverRequirements(type: string, id: string, config: unknown, 
         capability('CAP_PERFMON', classic ? 'load the tracepoint programs' : 'load the tp_btf tracing programs'),
       ]
       if (classic) needs.push(feature('tracefs', 'attach the classic tracepoint programs', `receivers::${id}::hooks: auto uses tp_btf where it works`))
-      if (settings.udp !== false) {
-        const hint = `receivers::${id}::udp: false runs without UDP accounting`
-        needs.push(capability('CAP_NET_ADMIN', 'attach the UDP cgroup_skb programs', hint))
-        if (!settings.cgroup_path) needs.push(feature('cgroup2', 'attach the UDP cgroup_skb programs', hint))
+      // The cgroup programs: UDP accounting, and the sock_ops witness of TCP connections.
+      const udp = settings.udp !== false
+      const sockops = settings.tcp_sockops !== false
+      if (udp || sockops) {
+        const programs = [udp && 'the UDP cgroup_skb programs', sockops && 'the TCP sock_ops program'].filter(Boolean).join(' and ')
+        const hint = [
+          udp && `receivers::${id}::udp: false runs without UDP accounting`,
+          sockops && `receivers::${id}::tcp_sockops: false counts TCP connections with the tracing programs alone`,
+        ].filter(Boolean).join('; ')
+        needs.push(capability('CAP_NET_ADMIN', `attach ${programs}`, hint))
+        if (!settings.cgroup_path) needs.push(feature('cgroup2', `attach ${programs}`, hint))
       }
       return needs
     }

@@ -79,9 +79,9 @@ service:
     const run = await doctor(config('all', 'netflow: {}\n  dns: {}', otlp.endpoint))
     assert.equal(run.code, 0, run.stdout + run.stderr)
     for (const check of [
-      'kernel BTF', 'cgroup v2 mount', 'native addon', 'program type socket_filter', 'program type cgroup_skb',
+      'kernel BTF', 'cgroup v2 mount', 'native addon', 'program type socket_filter', 'program type cgroup_skb', 'program type sock_ops',
       'netflow tp_btf programs (load)', 'tp_btf/inet_sock_set_state', 'tp_btf/tcp_destroy_sock', 'tp_btf/sock_send_length',
-      'tp_btf/sock_recv_length', 'tp_btf/tcp_retransmit_skb', 'cgroup_skb/egress', 'cgroup_skb/ingress',
+      'tp_btf/sock_recv_length', 'tp_btf/tcp_retransmit_skb', 'cgroup_skb/egress', 'cgroup_skb/ingress', 'sockops',
       'netflow classic programs (load)', 'tracepoint/sock/inet_sock_set_state', 'tracepoint/tcp/tcp_destroy_sock',
       'tracepoint/sock/sock_send_length', 'tracepoint/sock/sock_recv_length', 'tracepoint/tcp/tcp_retransmit_skb', 'netflow hooks',
       'socket filter (port_filter)', 'AF_PACKET ring (TPACKET_V3)', '"netflow" receiver', '"dns" receiver',
@@ -118,11 +118,13 @@ service:
     assert.match(run.stdout, /will run: netflow; will NOT run: dns\n/)
   })
 
-  it('only warns about what the configuration does not use (cgroup_skb without CAP_NET_ADMIN, udp: false)', async () => {
-    const run = await doctor(config('noudp', 'netflow: { udp: false }', otlp.endpoint), capsh('cap_net_admin,cap_sys_admin'))
+  it('only warns about what the configuration does not use (cgroup programs without CAP_NET_ADMIN, udp and tcp_sockops: false)', async () => {
+    const run = await doctor(config('noudp', 'netflow: { udp: false, tcp_sockops: false }', otlp.endpoint), capsh('cap_net_admin,cap_sys_admin'))
     assert.equal(run.code, 0, run.stdout)
     assert.equal(run.rows.get('cgroup_skb/egress')?.status, 'warn')
     assert.match(run.rows.get('cgroup_skb/egress')!.detail, /Operation not permitted/)
+    assert.equal(run.rows.get('sockops')?.status, 'warn')
+    assert.match(run.rows.get('sockops')!.detail, /Operation not permitted/)
     assert.equal(run.rows.get('tp_btf/sock_send_length')?.status, 'ok')
     assert.equal(run.rows.get('AF_PACKET ring (TPACKET_V3)')?.status, 'ok')
     assert.equal(run.rows.get('uprobes (HTTPS via OpenSSL)')?.status, 'warn')

@@ -1,4 +1,4 @@
-// SIGKILL leaves nothing behind: netlens pins nothing, its tp_btf and cgroup_skb links and its socket filter live
+// SIGKILL leaves nothing behind: netlens pins nothing, its tp_btf, cgroup_skb and sock_ops links and its socket filter live
 // only as long as its file descriptors, so the kernel releases them with the dead process, and a restart starts
 // clean. Checked against the kernel: bpftool's program, link and cgroup lists, /proc/net/packet, /sys/fs/bpf.
 import assert from 'node:assert/strict'
@@ -23,7 +23,7 @@ service:
     health_check: { endpoint: "" }
 `
 
-/** Program ids attached to the cgroup v2 root (netflow's UDP programs go there). */
+/** Program ids attached to the cgroup v2 root (netflow's UDP and sock_ops programs go there). */
 function cgroupProgramIds(): Set<number> {
   // bpftool prints nothing at all (not `[]`) when no program is attached.
   const text = execFileSync('bpftool', ['cgroup', 'show', cgroup2Mount(), '-j'], { encoding: 'utf8' }).trim()
@@ -86,12 +86,13 @@ describe('lifecycle: SIGKILL, then restart (real kernel)', function () {
     const pinnedBefore = pinnedPaths()
     const first = await startAgent()
     const held = heldBy(first.pid)
-    // netflow: 8 programs (6 tp_btf, 2 cgroup_skb) with a link each; dns: the port_filter program on one packet socket.
-    assert.ok(held.programs.length >= 9, `programs held: ${held.programs.join(',')}`)
-    assert.ok(held.links.length >= 8, `links held: ${held.links.join(',')}`)
+    // netflow: 9 programs (6 tp_btf, 2 cgroup_skb, 1 sock_ops) with a link each; dns: the port_filter program on one
+    // packet socket.
+    assert.ok(held.programs.length >= 10, `programs held: ${held.programs.join(',')}`)
+    assert.ok(held.links.length >= 9, `links held: ${held.links.join(',')}`)
     assert.equal(held.packetSockets.length, 1, 'one AF_PACKET socket')
     const cgroup = cgroupProgramIds()
-    assert.equal(held.programs.filter((id) => cgroup.has(id)).length, 2, 'the two UDP programs are attached to the cgroup root')
+    assert.equal(held.programs.filter((id) => cgroup.has(id)).length, 3, 'the two UDP programs and the sock_ops one are attached to the cgroup root')
 
     assert.equal(await first.stop('SIGKILL'), 'SIGKILL')
     await eventually(() => released(held), 'the kernel to release what the killed agent held')
@@ -99,7 +100,7 @@ describe('lifecycle: SIGKILL, then restart (real kernel)', function () {
 
     const second = await startAgent()
     const heldAgain = heldBy(second.pid)
-    assert.ok(heldAgain.programs.length >= 9 && heldAgain.links.length >= 8 && heldAgain.packetSockets.length === 1)
+    assert.ok(heldAgain.programs.length >= 10 && heldAgain.links.length >= 9 && heldAgain.packetSockets.length === 1)
     assert.doesNotMatch(second.stderr, /error/, 'the restart meets nothing stale')
     assert.equal(await second.stop('SIGTERM'), 0, second.stderr)
     await eventually(() => released(heldAgain), 'the kernel to release what the stopped agent held')

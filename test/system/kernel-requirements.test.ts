@@ -31,10 +31,13 @@ function libcPath(): string {
 type Results = Record<string, string>
 
 const ALL_OK: Results = {
-  'load tp_btf programs': 'ok', 'attach tp_btf': 'ok', 'attach cgroup_skb': 'ok', 'load classic tracepoint programs': 'ok',
+  'load tp_btf programs': 'ok', 'attach tp_btf': 'ok', 'attach cgroup_skb': 'ok', 'load sock_ops program': 'ok', 'attach sock_ops': 'ok',
+  'load classic tracepoint programs': 'ok',
   'attach classic tracepoint': 'ok', 'load socket filter': 'ok', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'ok',
   'attach uprobe': 'ok',
 }
+
+const { 'attach sock_ops': _, ...withoutAttachSockops } = ALL_OK
 
 /** Capabilities dropped → what the kernel answers (operations after a failed load are not attempted). */
 const CASES: Array<{ drop: Capability[]; expected: Results }> = [
@@ -42,18 +45,22 @@ const CASES: Array<{ drop: Capability[]; expected: Results }> = [
   {
     drop: ['CAP_BPF', 'CAP_SYS_ADMIN'],
     expected: {
-      'load tp_btf programs': 'EPERM', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'EPERM',
+      'load tp_btf programs': 'EPERM', 'load sock_ops program': 'EPERM', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'EPERM',
       'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
     },
   },
   {
     drop: ['CAP_PERFMON', 'CAP_SYS_ADMIN'],
     expected: {
-      'load tp_btf programs': 'EPERM', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'ok',
+      // The sock_ops program reads tcp_sock through bpf_skc_to_tcp_sock, a helper only CAP_PERFMON gets: unknown to the verifier.
+      'load tp_btf programs': 'EPERM', 'load sock_ops program': 'EINVAL', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'ok',
       'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
     },
   },
-  { drop: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'], expected: { ...ALL_OK, 'attach cgroup_skb': 'EPERM', 'attach uprobe': 'EACCES' } },
+  {
+    drop: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'],
+    expected: { ...withoutAttachSockops, 'attach cgroup_skb': 'EPERM', 'load sock_ops program': 'EPERM', 'attach uprobe': 'EACCES' },
+  },
   { drop: ['CAP_NET_RAW'], expected: { ...ALL_OK, 'open AF_PACKET socket': 'EPERM' } },
   // CAP_PERFMON is not enough for a uprobe: the kernel's uprobe PMU checks CAP_SYS_ADMIN.
   { drop: ['CAP_SYS_ADMIN'], expected: { ...ALL_OK, 'attach uprobe': 'EACCES' } },
@@ -88,9 +95,12 @@ describe('system: capability requirements measured on this kernel (capsh)', func
       const facts = { ...readSystemFacts(), capabilities: CapabilitySet.of(CAPABILITIES.filter((c) => !drop.includes(c))) }
       const runs = (type: string, config: unknown) => unmetRequirements(receiverRequirements(type, type, config, facts), facts).length === 0
       const ok = (...operations: string[]) => operations.every((o) => results[o] === 'ok')
-      assert.equal(runs('netflow', { udp: true }), ok('load tp_btf programs', 'attach tp_btf', 'attach cgroup_skb'), 'netflow')
-      assert.equal(runs('netflow', { udp: false }), ok('load tp_btf programs', 'attach tp_btf'), 'netflow without udp')
-      assert.equal(runs('netflow', { udp: false, hooks: 'classic' }), ok('load classic tracepoint programs', 'attach classic tracepoint'), 'netflow on classic hooks')
+      const sockops = ['load sock_ops program', 'attach sock_ops']
+      assert.equal(runs('netflow', { udp: true }), ok('load tp_btf programs', 'attach tp_btf', 'attach cgroup_skb', ...sockops), 'netflow')
+      assert.equal(runs('netflow', { udp: false }), ok('load tp_btf programs', 'attach tp_btf', ...sockops), 'netflow without udp')
+      assert.equal(runs('netflow', { udp: false, tcp_sockops: false }), ok('load tp_btf programs', 'attach tp_btf'), 'netflow without cgroup programs')
+      assert.equal(runs('netflow', { udp: false, tcp_sockops: false, hooks: 'classic' }), ok('load classic tracepoint programs', 'attach classic tracepoint'),
+        'netflow on classic hooks')
       assert.equal(runs('dns', {}), ok('load socket filter', 'open AF_PACKET socket'), 'dns')
       assert.equal(runs('http', { tls: true }), ok('load socket filter', 'open AF_PACKET socket', 'load uprobe program', 'attach uprobe'), 'http with tls')
     })

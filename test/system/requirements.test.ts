@@ -46,9 +46,14 @@ describe('system: capabilities and requirements', () => {
   it('names each missing capability with its purpose, and the setting that avoids it', () => {
     assert.equal(
       problem('netflow', { udp: true }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_RAW']) }),
-      'missing capability CAP_NET_ADMIN (to attach the UDP cgroup_skb programs); receivers::netflow::udp: false runs without UDP accounting',
+      'missing capability CAP_NET_ADMIN (to attach the UDP cgroup_skb programs and the TCP sock_ops program); ' +
+        'receivers::netflow::udp: false runs without UDP accounting; receivers::netflow::tcp_sockops: false counts TCP connections with the tracing programs alone',
     )
-    assert.equal(problem('netflow', { udp: false }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_PERFMON']) }), undefined)
+    assert.equal(
+      problem('netflow', { udp: false }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_PERFMON']) }),
+      'missing capability CAP_NET_ADMIN (to attach the TCP sock_ops program); receivers::netflow::tcp_sockops: false counts TCP connections with the tracing programs alone',
+    )
+    assert.equal(problem('netflow', { udp: false, tcp_sockops: false }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_PERFMON']) }), undefined)
     assert.equal(
       problem('dns', {}, { capabilities: CapabilitySet.of(['CAP_PERFMON']) }),
       'missing capability CAP_BPF (to load the socket filter program), capability CAP_NET_RAW (to open the AF_PACKET capture socket)',

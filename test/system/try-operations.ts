@@ -4,6 +4,7 @@
 import { loadPortFilter } from '../../src/capture/port-filter.ts'
 import { bpfObjectPath, loadNative, type BpfObject } from '../../src/native/index.ts'
 import { cgroup2Mount } from '../../src/net/system.ts'
+import { HOOK_SETS, SOCKOPS_PROGRAM, UDP_PROGRAMS } from '../../src/receivers/netflow/hooks.ts'
 
 const native = loadNative()
 const results: Record<string, string> = {}
@@ -19,14 +20,23 @@ function attempt<T>(operation: string, run: () => T): T | undefined {
   }
 }
 
-const netflow = attempt('load tp_btf programs', () => new native.BpfObject(bpfObjectPath('netflow')))
+const netflow = attempt('load tp_btf programs', () => new native.BpfObject(bpfObjectPath('netflow'), {
+  disabledPrograms: [SOCKOPS_PROGRAM],
+}))
 if (netflow) {
   attempt('attach tp_btf', () => netflow.attach('netflow_send'))
   attempt('attach cgroup_skb', () => netflow.attachCgroup('netflow_udp_egress', cgroup2Mount()))
   netflow.close()
 }
+const sockops = attempt('load sock_ops program', () => new native.BpfObject(bpfObjectPath('netflow'), {
+  disabledPrograms: [...HOOK_SETS.tp_btf.tracing, ...UDP_PROGRAMS],
+}))
+if (sockops) {
+  attempt('attach sock_ops', () => sockops.attachCgroup(SOCKOPS_PROGRAM, cgroup2Mount()))
+  sockops.close()
+}
 const classic = attempt('load classic tracepoint programs', () => new native.BpfObject(bpfObjectPath('netflow_classic'), {
-  disabledPrograms: ['netflow_udp_egress', 'netflow_udp_ingress'],
+  disabledPrograms: [...UDP_PROGRAMS, SOCKOPS_PROGRAM],
 }))
 if (classic) {
   attempt('attach classic tracepoint', () => classic.attach('netflow_classic_send'))

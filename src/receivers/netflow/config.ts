@@ -8,6 +8,7 @@ export interface NetflowConfig {
   idle_timeout: number
   tcp_idle_timeout: number
   udp: boolean
+  tcp_sockops: boolean
   collapse_client_ports: boolean
   cgroup_path: string
   hooks: HooksSetting
@@ -46,13 +47,20 @@ export const netflowSchema: Schema<NetflowConfig> = {
     format: Boolean,
     default: true,
   },
+  tcp_sockops: {
+    doc: 'Witness TCP connections being established and closed a second time, with a sock_ops program on the cgroup ' +
+      '(cgroup_path), besides the tracing programs: some kernels skip tracing programs in some contexts without counting it, ' +
+      'and a connection whose close no program saw would go unreported. Covers the connections established while it runs.',
+    format: Boolean,
+    default: true,
+  },
   collapse_client_ports: {
     doc: 'Report the client side of a flow with port 0 when its port is in the ephemeral range (net.ipv4.ip_local_port_range), so series follow services, not connections.',
     format: Boolean,
     default: true,
   },
   cgroup_path: {
-    doc: 'cgroup v2 directory the UDP programs attach to; empty means the root of the cgroup2 mount.',
+    doc: 'cgroup v2 directory the UDP and sock_ops programs attach to; empty means the root of the cgroup2 mount.',
     format: String,
     default: '',
   },

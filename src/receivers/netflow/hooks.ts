@@ -33,6 +33,8 @@ export const HOOK_SETS: Record<HookMode, HookSet> = {
 
 /** cgroup_skb programs, the same in both objects. */
 export const UDP_PROGRAMS = ['netflow_udp_egress', 'netflow_udp_ingress']
+/** The sock_ops program that witnesses TCP connections a second time (bpf/netflow_sockops.h), in both objects. */
+export const SOCKOPS_PROGRAM = 'netflow_tcp_sockops'
 
 /** Where libbpf looks for tracepoints when it attaches a classic one (debugfs first, as libbpf does). */
 export const TRACEFS_PATHS = ['/sys/kernel/debug/tracing', '/sys/kernel/tracing']
@@ -42,6 +44,8 @@ export interface HookOptions {
   maxSockets: number
   /** cgroup v2 directory the UDP programs attach to; undefined: no UDP accounting. */
   udpCgroup: string | undefined
+  /** cgroup v2 directory the sock_ops witness of TCP connections attaches to; undefined: tracing programs only. */
+  tcpCgroup?: string
 }
 
 export interface OpenedHooks {
@@ -67,11 +71,13 @@ export function openHooks(setting: HooksSetting, options: HookOptions, logger: L
 /** Loads a hook set's object and attaches every program; on failure closes it and says which hook failed and why. */
 export function openHookSet(set: HookSet, options: HookOptions): BpfObject {
   const udp = options.udpCgroup !== undefined
+  const sockops = options.tcpCgroup !== undefined
+  const disabledPrograms = [...(udp ? [] : UDP_PROGRAMS), ...(sockops ? [] : [SOCKOPS_PROGRAM])]
   const mapSizes: Record<string, number> = { flows: options.maxFlows, socket_owners: options.maxSockets }
   if (set.mode === 'classic') mapSizes.socket_ids = options.maxSockets
   let object: BpfObject
   try {
-    object = new (loadNative().BpfObject)(bpfObjectPath(set.object), { mapSizes, disabledPrograms: udp ? [] : UDP_PROGRAMS })
+    object = new (loadNative().BpfObject)(bpfObjectPath(set.object), { mapSizes, disabledPrograms })
   } catch (error) {
     throw new Error(`${set.mode} hooks: ${loadFailure(error as Error)}`, { cause: error })
   }
@@ -80,6 +86,10 @@ export function openHookSet(set: HookSet, options: HookOptions): BpfObject {
   try {
     for (program of set.tracing) object.attach(program)
     if (udp) for (program of UDP_PROGRAMS) object.attachCgroup(program, options.udpCgroup!)
+    if (sockops) {
+      program = SOCKOPS_PROGRAM
+      object.attachCgroup(program, options.tcpCgroup!)
+    }
   } catch (error) {
     object.close()
     const section = sections.get(program) ?? program

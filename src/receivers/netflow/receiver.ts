@@ -63,11 +63,13 @@ export class NetflowReceiver implements Receiver {
 
   async start(host: Host): Promise<void> {
     this.host = host
-    const cgroup = this.config.udp ? this.config.cgroup_path || cgroup2Mount() : ''
+    const { udp, tcp_sockops: sockops } = this.config
+    const cgroup = udp || sockops ? this.config.cgroup_path || cgroup2Mount() : ''
     const { object, mode } = openHooks(this.config.hooks, {
       maxFlows: this.config.max_flows,
       maxSockets: this.config.max_sockets,
-      udpCgroup: this.config.udp ? cgroup : undefined,
+      udpCgroup: udp ? cgroup : undefined,
+      tcpCgroup: sockops ? cgroup : undefined,
     }, this.settings.logger)
     this.object = object
     this.mode = mode
@@ -76,7 +78,7 @@ export class NetflowReceiver implements Receiver {
       setInterval(() => this.guarded(() => this.harvestUnderPressure()), Math.min(PRESSURE_CHECK_MS, this.config.interval)),
     ]
     for (const timer of this.timers) timer.unref()
-    this.settings.logger.info('netflow receiver started', { hooks: mode, udp: this.config.udp, cgroup: cgroup || undefined })
+    this.settings.logger.info('netflow receiver started', { hooks: mode, udp, tcp_sockops: sockops, cgroup: cgroup || undefined })
   }
 
   /** Reads the maps once and hands the flows since the last harvest on. `final`: the maps are about to go away. */

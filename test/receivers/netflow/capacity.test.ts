@@ -86,17 +86,12 @@ describe('netflow capacity (real kernel)', function () {
     try {
       const { clientPid, serverPid, clientSide, serverSide } = await connections(client, server, 7100, 100_000, 8)
       await receiver.shutdown() // the final harvest
-      assert.equal(dropped('flow_map_full') + dropped('owner_map_full'), 0, 'the maps were large enough')
-      // The kernel may skip a tracing program that a softirq interrupts on the same CPU; every skipped run is
-      // reported as a drop, so the count can fall short by what was reported. Beyond that, runs of this test have
-      // shown one unexplained missing event in a few hundred thousand (no counter moved): allowed here, and
-      // tracked as open in issue 3 until its cause is found.
-      const missed = dropped('bpf_recursion') + dropped('flow_insert_failed') + dropped('socket_id_failed')
+      assert.equal(dropped('flow_map_full') + dropped('owner_map_full') + dropped('flow_insert_failed'), 0, 'the maps were large enough')
+      // Exact, although the kernel skips some runs of the tracing programs (recursion, counted as bpf_recursion
+      // drops) and, on some kernels, runs none of them in some contexts without counting it (issue 3: a softirq on
+      // a thread of this VM's PID 1): the sock_ops program sees every connection established and closed as well.
       for (const side of [clientSide, serverSide]) {
-        const { established, closed } = totals(flows(), side)
-        assert.ok(established <= 100_000 && closed <= 100_000, `never counted twice (${established}, ${closed})`)
-        const short = 200_000 - established - closed
-        assert.ok(short <= missed + 1, `${side.direction} side short by ${short} with ${missed} reported`)
+        assert.deepEqual(totals(flows(), side), { established: 100_000, closed: 100_000 }, side.direction)
       }
       const attributed = flows().filter((r) => r.pid === clientPid || r.pid === serverPid).reduce((n, r) => n + r.established, 0)
       assert.ok(attributed >= 199_000, `connections carry their process (${attributed} of 200000)`)
