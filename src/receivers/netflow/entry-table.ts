@@ -10,9 +10,14 @@ import { KEY_SIZE } from './layout.ts'
 import { hashWords } from './words.ts'
 
 const KEY_WORDS = KEY_SIZE / 4
-/** Columns of the per-entry state, in one Float64Array row per entry (AWAITING_SINCE: 0 when not waiting). */
-export const Field = { BYTES_SENT: 0, BYTES_RECEIVED: 1, TOTAL_RETRANS: 2, CHANGED_AT: 3, ESTABLISHED: 4, AWAITING_SINCE: 5 } as const
-const FIELDS = 6
+/**
+ * Columns of the per-entry state, in one Float64Array row per entry (AWAITING_SINCE: 0 when not waiting; FLOW: the
+ * entry's flow in the FlowTable as the tracker packs it, 0 for none; STAMP: what the flow's identity was read from).
+ */
+export const Field = {
+  BYTES_SENT: 0, BYTES_RECEIVED: 1, TOTAL_RETRANS: 2, CHANGED_AT: 3, ESTABLISHED: 4, AWAITING_SINCE: 5, FLOW: 6, STAMP: 7,
+} as const
+const FIELDS = 8
 const MIN_CAPACITY = 1024
 
 /** Entries' keys and state, row by row. */
@@ -82,6 +87,11 @@ export class EntryTable {
     const row = this.take(words, at)
     this.next.state.fill(0, row * FIELDS, row * FIELDS + FIELDS)
     return row
+  }
+
+  /** A field of row `row` of the entries the last harvest kept (after end(): rows 0 to size - 1). */
+  keptField(row: number, field: number): number {
+    return this.kept.state[row * FIELDS + field]!
   }
 
   get(row: number, field: number): number {

@@ -5,13 +5,14 @@
 // Entries that did not change since the last harvest are skipped without being decoded. A harvest visits every
 // entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), owners are
 // found by the socket identity's raw words (cookie, or the id classic hooks assign) and read in place
-// (SocketOwners), and an entry's flow is an identity of numbers read from its raw fields (FlowIdentity,
-// FlowAggregation): no per-entry strings or objects, a record per flow.
+// (SocketOwners), and an entry's flow is an identity of numbers read from its raw fields (FlowIdentity) that the
+// FlowTable keeps across harvests: an entry whose identity cannot have changed (Field.STAMP) adds to the flow it had
+// without being decoded again. No per-entry strings or objects, a record per flow.
 import type { MapEntries } from '../../native/types.ts'
 import type { FlowRecord } from '../../records.ts'
 import { EntryTable, Field } from './entry-table.ts'
-import { FlowAggregation, type RecordMaker } from './flow-aggregation.ts'
 import { FlowIdentity, type DumpView } from './flow-identity.ts'
+import { FlowTable, type RecordMaker } from './flow-table.ts'
 import { FlowState, IPPROTO_TCP, KEY_SIZE, Stats, STATS_SIZE } from './layout.ts'
 import { SocketOwners } from './socket-owners.ts'
 import { u64At, wordsOf } from './words.ts'
@@ -29,6 +30,12 @@ export interface TrackerOptions {
   /** How long a TCP flow waits for its owner before it is reported without one (see AWAITING_SINCE). */
   ownerGraceMs: number
 }
+
+/**
+ * An entry's flow as Field.FLOW holds it: flow + 1 + the FlowTable's epoch times EPOCH_SPAN, so a flow of an
+ * earlier epoch (the table was cleared) reads as none.
+ */
+const EPOCH_SPAN = 0x1_0000_0000
 
 export interface HarvestResult {
   records: FlowRecord[]
@@ -48,15 +55,20 @@ export class FlowTracker {
   private ownerless = new Map<number, number>()
   private readonly owners = new SocketOwners()
   private readonly identity: FlowIdentity
-  private readonly aggregation = new FlowAggregation()
+  private readonly flows = new FlowTable()
+  /** The process-name ids the flows' identities hold: when SocketOwners starts its names over, flows start over. */
+  private namesGeneration = 0
   /** One function for every harvest: a new closure each time would make take()'s optimized code deoptimize. */
   private readonly makeRecord: RecordMaker
+  /** Gives a pending entry's row its flow (FlowTable.resolve()). */
+  private readonly assignFlow: (row: number, flow: number) => void
   private readonly options: TrackerOptions
 
   constructor(options: TrackerOptions) {
     this.options = options
     this.identity = new FlowIdentity(options.collapsePort)
     this.makeRecord = (identities, at) => this.identity.record(identities, at, this.owners.commNames)
+    this.assignFlow = (row, flow) => this.entries.set(row, Field.FLOW, this.flows.epoch * EPOCH_SPAN + flow + 1)
   }
 
   get trackedEntries(): number {
@@ -67,16 +79,21 @@ export class FlowTracker {
   harvest(flows: MapEntries, ownerDump: MapEntries, now: number, final = false): HarvestResult {
     const owners = this.owners
     owners.load(ownerDump)
-    this.aggregation.clear()
+    if (owners.namesGeneration !== this.namesGeneration) {
+      this.namesGeneration = owners.namesGeneration
+      this.flows.clear()
+    }
+    this.flows.begin()
     const staleFlows: Buffer[] = []
     const staleOwners: Buffer[] = []
     this.visit(flows, owners, now, final, staleFlows, staleOwners)
     this.expireOwnerless(owners, now, staleOwners)
-    const records = this.aggregation.take(this.makeRecord)
+    const records = this.flows.take(this.makeRecord)
+    this.sweepFlows()
     return { records, staleFlows, staleOwners }
   }
 
-  /** Every flow entry: what changed goes to the aggregation, what is kept to the entry table, the rest is stale. */
+  /** Every flow entry: what changed goes to its flow, what is kept to the entry table, the rest is stale. */
   private visit(flows: MapEntries, owners: SocketOwners, now: number, final: boolean, staleFlows: Buffer[], staleOwners: Buffer[]): void {
     const { keys, values } = flows
     // Every field read in this loop is a 32-bit word (offsets multiple of 4; bpf/netflow.h): typed-array reads.
@@ -84,6 +101,8 @@ export class FlowTracker {
     const { keyWords, valueWords } = dump
     const table = this.entries
     table.begin(flows.count)
+    const entryFlows = this.flows
+    const epochBase = entryFlows.epoch * EPOCH_SPAN
 
     for (let i = 0; i < flows.count; i++) {
       const ko = i * KEY_SIZE
@@ -121,11 +140,22 @@ export class FlowTracker {
       }
       table.set(row, Field.AWAITING_SINCE, 0)
       if (changed) {
-        this.identity.read(dump, i, owners, owner)
         const srttUs = tcp ? valueWords[vw + Stats.SRTT_US / 4]! : 0
-        this.aggregation.add(
-          this.identity.words, 0, sent, received, retransmits, newlyEstablished, closed, srttUs, valueWords[vw + Stats.RTTVAR_US / 4]!,
-        )
+        const rttVarUs = valueWords[vw + Stats.RTTVAR_US / 4]!
+        // What the identity is read from that can change: the kernel's direction (TCP, until established), the
+        // owner (found, with its pid and bound port). The rest is the entry's own (key, local address and port).
+        const direction = values[vo + Stats.DIRECTION]!
+        const stamp = owner < 0 ? direction : direction + 4 + (owners.udpBound(owner) ? 8 : 0) + 16 * owners.pid(owner)
+        const flow = table.get(row, Field.FLOW) - epochBase
+        if (flow > 0 && flow <= EPOCH_SPAN && table.get(row, Field.STAMP) === stamp) {
+          entryFlows.add(flow - 1, sent, received, retransmits, newlyEstablished, closed, srttUs, rttVarUs)
+        } else {
+          this.identity.read(dump, i, owners, owner)
+          // A closed entry's row is dropped below: nothing to give its flow back to.
+          entryFlows.addPending(this.identity.words, 0, closed ? -1 : row, sent, received, retransmits, newlyEstablished, closed, srttUs, rttVarUs)
+          table.set(row, Field.STAMP, stamp)
+          table.set(row, Field.FLOW, 0)
+        }
         table.set(row, Field.CHANGED_AT, now)
       }
       const idleTimeoutMs = tcp ? this.options.tcpIdleTimeoutMs : this.options.idleTimeoutMs
@@ -144,7 +174,20 @@ export class FlowTracker {
       table.set(row, Field.TOTAL_RETRANS, totalRetrans)
       if (established) table.set(row, Field.ESTABLISHED, 1)
     }
+    entryFlows.resolve(this.assignFlow)
     table.end()
+  }
+
+  /** Flows that no entry kept holds any more are forgotten (after take(): this harvest's records are made). */
+  private sweepFlows(): void {
+    const table = this.entries
+    const flows = this.flows
+    const epochBase = flows.epoch * EPOCH_SPAN
+    for (let row = 0; row < table.size; row++) {
+      const flow = table.keptField(row, Field.FLOW) - epochBase
+      if (flow > 0 && flow <= EPOCH_SPAN) flows.retain(flow - 1)
+    }
+    flows.sweep()
   }
 
   /** Owners left without flow entries go after the idle timeout (a UDP socket between bursts keeps its owner). */

@@ -53,6 +53,11 @@ export class SocketOwners {
     return this.names.texts
   }
 
+  /** Changes when the process names start over: an id then names another process than it did before. */
+  get namesGeneration(): number {
+    return this.names.generation
+  }
+
   /** The owner of the socket whose identity is the u64 at `words[at..at+2]`, or -1: none, or deleted. */
   indexOf(words: Uint32Array, at: number): number {
     const mask = this.slots.length - 1
@@ -129,10 +134,12 @@ export class SocketOwners {
 
 /**
  * Process names (comm, 16 bytes, NUL-padded) by small ids, decoded once per distinct name: '' is 0. The ids hold
- * for a harvest; past `limit` names the table starts over at the next one.
+ * until, past `limit` names, the table starts over at the next harvest (`generation`).
  */
 class ProcessNames {
   readonly texts: string[] = ['']
+  /** How many times the table started over. */
+  generation = 0
   /** COMM_WORDS words per id. */
   private words = new Uint32Array(MIN_CAPACITY * COMM_WORDS)
   /** The name being looked up, bytes after its end zeroed (the kernel's padding is not guaranteed to be zeros). */
@@ -150,6 +157,7 @@ class ProcessNames {
     if (this.texts.length > this.limit) {
       this.texts.length = 1
       this.slots.fill(0)
+      this.generation++
     }
   }
 

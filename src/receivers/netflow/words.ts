@@ -1,5 +1,5 @@
 // Dump buffers read as 32-bit words (and u64 fields from them), and the hash of a run of words: the tables of a harvest (EntryTable,
-// FlowAggregation) key on raw words instead of strings.
+// FlowTable) key on raw words instead of strings.
 
 /** The 32-bit words of a dump buffer (keys or values), read in place when aligned. */
 export function wordsOf(buffer: Buffer): Uint32Array {

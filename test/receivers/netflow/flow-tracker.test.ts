@@ -151,4 +151,35 @@ describe('netflow FlowTracker', () => {
     assert.equal(records[0]!.family, 'ipv4')
     assert.equal(records[0]!.source.address, '10.0.0.1')
   })
+
+  it('moves an entry to another flow when what its identity is read from changes: its owner, its direction', () => {
+    const t = tracker()
+    const entry: FakeFlow = { cookie: 3n, protocol: IPPROTO_TCP, local: client, localPort: 40000, remote: server, remotePort: 443, sent: 10 }
+    const first = t.harvest(flows([entry]), owners([]), 0, true)
+    assert.deepEqual([first.records[0]!.pid, first.records[0]!.direction], [0, 'unknown'])
+    const owned = owners([{ cookie: 3n, pid: 77, comm: 'curl' }])
+    const second = t.harvest(flows([{ ...entry, sent: 20 }]), owned, 1000)
+    assert.deepEqual([second.records[0]!.pid, second.records[0]!.comm, second.records[0]!.bytesSent], [77, 'curl', 10])
+    const third = t.harvest(flows([{ ...entry, sent: 25, direction: FlowDirection.OUTGOING, state: FlowState.ESTABLISHED }]), owned, 2000)
+    assert.deepEqual([third.records[0]!.direction, third.records[0]!.source.port, third.records[0]!.bytesSent], ['outgoing', 0, 5])
+    const steady = t.harvest(flows([{ ...entry, sent: 26, direction: FlowDirection.OUTGOING, state: FlowState.ESTABLISHED }]), owned, 3000)
+    assert.deepEqual(steady.records.map((r) => [r.direction, r.pid, r.bytesSent]), [['outgoing', 77, 1]])
+  })
+
+  it('keeps process names right when the names table starts over, steady flows included', () => {
+    const t = tracker()
+    const steady: FakeFlow = { cookie: 1n, protocol: IPPROTO_UDP, local: client, localPort: 5000, remote: server, remotePort: 53, sent: 1 }
+    // 4100 other processes: past the table's 4096 names, so it starts over at the next harvest.
+    const others = Array.from({ length: 4100 }, (_, i) => ({ cookie: BigInt(i + 2), pid: i + 2, comm: `p${i}` }))
+    const many = owners([{ cookie: 1n, pid: 1, comm: 'resolver' }, ...others])
+    const otherFlows = others.map((o, i): FakeFlow => ({ ...steady, cookie: o.cookie, localPort: 6000 + i }))
+    t.harvest(flows([steady, ...otherFlows]), many, 0)
+    // The same process (after an exec) on a second socket to the same peer: the same identity but for the name,
+    // whose new id is the one 'resolver' had before the table started over.
+    const after = t.harvest(flows([{ ...steady, sent: 2 }, { ...steady, cookie: 100_000n, sent: 5 }]), owners([
+      { cookie: 1n, pid: 1, comm: 'resolver' }, { cookie: 100_000n, pid: 1, comm: 'newcomer' },
+    ]), 1000)
+    assert.deepEqual(after.records.map((r) => [r.comm, r.bytesSent]).sort(), [['newcomer', 5], ['resolver', 1]])
+  })
 })
+
