@@ -2,6 +2,9 @@
 
 #include <bpf/bpf.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -49,14 +52,136 @@ struct GrowingBuffer {
   }
 };
 
-Napi::Object entries(Napi::Env env, GrowingBuffer& keys, size_t keyBytes, GrowingBuffer& values, size_t valueBytes,
-                     size_t count) {
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("keys", keys.release(env, keyBytes));
-  result.Set("values", values.release(env, valueBytes));
-  result.Set("count", Napi::Number::New(env, static_cast<double>(count)));
-  return result;
+// What one read of a whole map got: `count` entries packed in keys and values, or the errno that stopped it and the
+// call that returned it. Filled without N-API, so that a worker thread can do the reading (dumpAsync).
+struct DumpRead {
+  size_t keySize = 0;
+  size_t valueSize = 0;
+  GrowingBuffer keys, values;
+  size_t count = 0;
+  int error = 0;
+  std::string op;
+
+  DumpRead(size_t keySize, size_t valueSize) : keySize(keySize), valueSize(valueSize) {}
+
+  bool fail(int errorNumber, std::string call) {
+    error = errorNumber;
+    op = std::move(call);
+    return false;
+  }
+
+  Napi::Object toEntries(Napi::Env env) {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("keys", keys.release(env, count * keySize));
+    result.Set("values", values.release(env, count * valueSize));
+    result.Set("count", Napi::Number::New(env, static_cast<double>(count)));
+    return result;
+  }
+};
+
+// For maps without batch operations: BPF_MAP_GET_NEXT_KEY then a lookup per key; keys deleted meanwhile are skipped.
+bool readByIteration(int mapFd, const std::string& name, DumpRead& read) {
+  std::vector<uint8_t> key(read.keySize);
+  bool first = true;
+  for (;;) {
+    read.keys.reserve((read.count + 1) * read.keySize);
+    read.values.reserve((read.count + 1) * read.valueSize);
+    uint8_t* next = read.keys.data + read.count * read.keySize;
+    if (bpf_map_get_next_key(mapFd, first ? nullptr : key.data(), next) != 0) {
+      if (errno == ENOENT) return true;
+      return read.fail(errno, "bpf_map_get_next_key(" + name + ")");
+    }
+    first = false;
+    std::memcpy(key.data(), next, read.keySize);
+    if (bpf_map_lookup_elem(mapFd, next, read.values.data + read.count * read.valueSize) != 0) {
+      if (errno == ENOENT) continue;
+      return read.fail(errno, "bpf_map_lookup_elem(" + name + ")");
+    }
+    read.count++;
+  }
 }
+
+// BPF_MAP_LOOKUP_BATCH (or LOOKUP_AND_DELETE_BATCH) in chunks of up to 4096 entries; a hash bucket larger than the
+// chunk (ENOSPC) doubles it. Maps without batch operations are read by iteration (and their keys then deleted).
+bool readAll(int mapFd, uint32_t maxEntries, bool andDelete, const std::string& name, DumpRead& read) {
+  std::vector<uint8_t> inToken(read.keySize + 8), outToken(read.keySize + 8);
+  uint32_t chunk = std::max<uint32_t>(1, std::min<uint32_t>(maxEntries, kDumpChunk));
+  bool first = true;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  for (;;) {
+    __u32 got = chunk;
+    read.keys.reserve((read.count + chunk) * read.keySize);
+    read.values.reserve((read.count + chunk) * read.valueSize);
+    void* in = first ? nullptr : inToken.data();
+    uint8_t* keysOut = read.keys.data + read.count * read.keySize;
+    uint8_t* valuesOut = read.values.data + read.count * read.valueSize;
+    int result = andDelete ? bpf_map_lookup_and_delete_batch(mapFd, in, outToken.data(), keysOut, valuesOut, &got, &opts)
+                           : bpf_map_lookup_batch(mapFd, in, outToken.data(), keysOut, valuesOut, &got, &opts);
+    int error = result == 0 ? 0 : errno;
+    if (error == ENOSPC && got == 0) {
+      chunk *= 2;
+      continue;
+    }
+    if (error != 0 && error != ENOENT) {
+      if (first && batchUnsupported(error)) {
+        if (!readByIteration(mapFd, name, read)) return false;
+        if (andDelete) {
+          for (size_t i = 0; i < read.count; i++) bpf_map_delete_elem(mapFd, read.keys.data + i * read.keySize);  // ENOENT: gone anyway
+        }
+        return true;
+      }
+      return read.fail(error, std::string(andDelete ? "bpf_map_lookup_and_delete_batch(" : "bpf_map_lookup_batch(") + name + ")");
+    }
+    read.count += got;
+    first = false;
+    if (error == ENOENT) return true;
+    std::swap(inToken, outToken);
+  }
+}
+
+// dumpAsync(): readAll() on a libuv worker thread, with a duplicate of the map's fd, so that the map stays the same
+// kernel object (closing the BpfObject meanwhile cannot hand the fd number to something else) until it is done.
+class DumpWorker : public Napi::AsyncWorker {
+ public:
+  DumpWorker(Napi::Env env, Napi::Object map, int mapFd, uint32_t maxEntries, std::string name, size_t keySize,
+             size_t valueSize)
+      : Napi::AsyncWorker(env, "netlens:dumpAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        map_(Napi::Persistent(map)),
+        mapFd_(mapFd),
+        maxEntries_(maxEntries),
+        name_(std::move(name)),
+        read_(keySize, valueSize) {}
+  ~DumpWorker() override { close(mapFd_); }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      readAll(mapFd_, maxEntries_, false, name_, read_);
+    } catch (const std::bad_alloc&) {
+      read_.fail(ENOMEM, "dumpAsync(" + name_ + ")");
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (read_.error != 0) {
+      deferred_.Reject(errnoError(env, read_.error, read_.op).Value());
+    } else {
+      deferred_.Resolve(read_.toEntries(env));
+    }
+  }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference map_;  // the JS map, and through it its BpfObject, outlive the read
+  int mapFd_;
+  uint32_t maxEntries_;
+  std::string name_;
+  DumpRead read_;
+};
 
 }  // namespace
 
@@ -64,6 +189,7 @@ Napi::Function BpfMap::Define(Napi::Env env) {
   return DefineClass(env, "BpfMap",
                      {InstanceMethod<&BpfMap::Lookup>("lookup"), InstanceMethod<&BpfMap::Update>("update"),
                       InstanceMethod<&BpfMap::Delete>("delete"), InstanceMethod<&BpfMap::Dump>("dump"),
+                      InstanceMethod<&BpfMap::DumpAsync>("dumpAsync"),
                       InstanceMethod<&BpfMap::DumpAndDelete>("dumpAndDelete"),
                       InstanceMethod<&BpfMap::DeleteMany>("deleteMany")});
 }
@@ -152,86 +278,33 @@ Napi::Value BpfMap::Delete(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// BPF_MAP_LOOKUP_BATCH in chunks of up to 4096 entries; a hash bucket larger than the chunk (ENOSPC) doubles it.
 Napi::Value BpfMap::Dump(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int mapFd = fd(env, "dump");
-  return batchRead(env, mapFd, false);
+  return readWhole(env, fd(env, "dump"), false);
+}
+
+Napi::Value BpfMap::DumpAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int mapFd = fcntl(fd(env, "dumpAsync"), F_DUPFD_CLOEXEC, 0);
+  if (mapFd < 0) throw errnoError(env, errno, "fcntl(F_DUPFD_CLOEXEC, " + name_ + ")");
+  auto* worker = new DumpWorker(env, info.This().As<Napi::Object>(), mapFd, bpf_map__max_entries(map_), name_, keySize_,
+                                entryValueSize_);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
 }
 
 // BPF_MAP_LOOKUP_AND_DELETE_BATCH: each bucket is read and emptied under its lock, so an entry is returned exactly
 // once. Maps without it are read by iteration, then the keys read are deleted.
 Napi::Value BpfMap::DumpAndDelete(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int mapFd = fd(env, "dumpAndDelete");
-  return batchRead(env, mapFd, true);
+  return readWhole(env, fd(env, "dumpAndDelete"), true);
 }
 
-Napi::Value BpfMap::batchRead(Napi::Env env, int mapFd, bool andDelete) {
-  const char* op = andDelete ? "bpf_map_lookup_and_delete_batch(" : "bpf_map_lookup_batch(";
-  GrowingBuffer keys, values;
-  std::vector<uint8_t> inToken(keySize_ + 8), outToken(keySize_ + 8);
-  uint32_t chunk = std::max<uint32_t>(1, std::min<uint32_t>(bpf_map__max_entries(map_), kDumpChunk));
-  size_t count = 0;
-  bool first = true;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  for (;;) {
-    __u32 got = chunk;
-    keys.reserve((count + chunk) * keySize_);
-    values.reserve((count + chunk) * entryValueSize_);
-    void* in = first ? nullptr : inToken.data();
-    uint8_t* keysOut = keys.data + count * keySize_;
-    uint8_t* valuesOut = values.data + count * entryValueSize_;
-    int result = andDelete ? bpf_map_lookup_and_delete_batch(mapFd, in, outToken.data(), keysOut, valuesOut, &got, &opts)
-                           : bpf_map_lookup_batch(mapFd, in, outToken.data(), keysOut, valuesOut, &got, &opts);
-    int error = result == 0 ? 0 : errno;
-    if (error == ENOSPC && got == 0) {
-      chunk *= 2;
-      continue;
-    }
-    if (error != 0 && error != ENOENT) {
-      if (first && batchUnsupported(error)) return andDelete ? dumpAndDeleteByIteration(env, mapFd) : dumpByIteration(env, mapFd);
-      throw errnoError(env, error, op + name_ + ")");
-    }
-    count += got;
-    first = false;
-    if (error == ENOENT) break;
-    std::swap(inToken, outToken);
-  }
-  return entries(env, keys, count * keySize_, values, count * entryValueSize_, count);
-}
-
-Napi::Value BpfMap::dumpAndDeleteByIteration(Napi::Env env, int mapFd) {
-  Napi::Object read = dumpByIteration(env, mapFd).As<Napi::Object>();
-  Napi::Buffer<uint8_t> keys = read.Get("keys").As<Napi::Buffer<uint8_t>>();
-  size_t count = read.Get("count").As<Napi::Number>().Uint32Value();
-  for (size_t i = 0; i < count; i++) bpf_map_delete_elem(mapFd, keys.Data() + i * keySize_);  // ENOENT: gone anyway
-  return read;
-}
-
-// For maps without batch operations: BPF_MAP_GET_NEXT_KEY then a lookup per key; keys deleted meanwhile are skipped.
-Napi::Value BpfMap::dumpByIteration(Napi::Env env, int mapFd) {
-  GrowingBuffer keys, values;
-  std::vector<uint8_t> key(keySize_);
-  size_t count = 0;
-  bool first = true;
-  for (;;) {
-    keys.reserve((count + 1) * keySize_);
-    values.reserve((count + 1) * entryValueSize_);
-    uint8_t* next = keys.data + count * keySize_;
-    if (bpf_map_get_next_key(mapFd, first ? nullptr : key.data(), next) != 0) {
-      if (errno == ENOENT) break;
-      throw errnoError(env, errno, "bpf_map_get_next_key(" + name_ + ")");
-    }
-    first = false;
-    std::memcpy(key.data(), next, keySize_);
-    if (bpf_map_lookup_elem(mapFd, next, values.data + count * entryValueSize_) != 0) {
-      if (errno == ENOENT) continue;
-      throw errnoError(env, errno, "bpf_map_lookup_elem(" + name_ + ")");
-    }
-    count++;
-  }
-  return entries(env, keys, count * keySize_, values, count * entryValueSize_, count);
+Napi::Value BpfMap::readWhole(Napi::Env env, int mapFd, bool andDelete) {
+  DumpRead read(keySize_, entryValueSize_);
+  if (!readAll(mapFd, bpf_map__max_entries(map_), andDelete, name_, read)) throw errnoError(env, read.error, read.op);
+  return read.toEntries(env);
 }
 
 // BPF_MAP_DELETE_BATCH stops at the first missing key: count what it removed, skip that key, go on. Maps without

@@ -26,12 +26,11 @@ class BpfMap : public Napi::ObjectWrap<BpfMap> {
   Napi::Value Update(const Napi::CallbackInfo& info);
   Napi::Value Delete(const Napi::CallbackInfo& info);
   Napi::Value Dump(const Napi::CallbackInfo& info);
+  Napi::Value DumpAsync(const Napi::CallbackInfo& info);
   Napi::Value DumpAndDelete(const Napi::CallbackInfo& info);
   Napi::Value DeleteMany(const Napi::CallbackInfo& info);
 
-  Napi::Value dumpByIteration(Napi::Env env, int fd);
-  Napi::Value dumpAndDeleteByIteration(Napi::Env env, int fd);
-  Napi::Value batchRead(Napi::Env env, int fd, bool andDelete);
+  Napi::Value readWhole(Napi::Env env, int fd, bool andDelete);
   void checkSize(Napi::Env env, const Napi::Buffer<uint8_t>& buffer, size_t expected, const std::string& op,
                  const char* what) const;
 

@@ -55,6 +55,11 @@ export interface BpfMap {
   delete(key: Buffer): boolean
   /** Every entry, in as few syscalls as the kernel allows (BPF_MAP_LOOKUP_BATCH; iteration where unsupported). */
   dump(): MapEntries
+  /**
+   * dump() on a worker thread: the kernel's copy of 100k entries takes ~35 ms that the event loop keeps. The map is
+   * read through its own fd, so closing the object meanwhile does not cut the read short.
+   */
+  dumpAsync(): Promise<MapEntries>
   /** Every entry, removed as it is read (BPF_MAP_LOOKUP_AND_DELETE_BATCH): each one is returned exactly once. */
   dumpAndDelete(): MapEntries
   /** Removes the given keys (packed), returns how many were removed. */

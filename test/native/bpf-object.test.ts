@@ -55,7 +55,7 @@ describe('native BpfObject and BpfMap', () => {
     }
   })
 
-  it('applies map sizes, dumps 10k entries in batches and deletes many at once', () => {
+  it('applies map sizes, dumps 10k entries in batches (on a worker thread too) and deletes many at once', async () => {
     const object = openNativeTest(1, { mapSizes: { counts: 16384 } })
     try {
       const counts = object.map('counts')
@@ -73,6 +73,10 @@ describe('native BpfObject and BpfMap', () => {
         seen.add(key)
       }
       assert.equal(seen.size, n)
+      const read = await counts.dumpAsync()
+      assert.equal(read.count, n, 'dumpAsync reads the same entries')
+      assert.equal(read.keys.length, n * 4)
+      for (let i = 0; i < n; i++) assert.equal(read.values.readBigUInt64LE(i * 8), BigInt(read.keys.readUInt32LE(i * 4) * 3))
 
       // Every other key, plus keys that are not there: those are skipped, not errors.
       const doomed = Buffer.alloc(4 * (n / 2 + 2))
@@ -133,6 +137,15 @@ describe('native BpfObject and BpfMap', () => {
     assert.equal(openFdCount(), before)
   })
 
+  it('finishes a dump on a worker thread when its object is closed meanwhile', async () => {
+    const object = openNativeTest(1, { mapSizes: { counts: 65536 } })
+    const counts = object.map('counts')
+    for (let i = 0; i < 50_000; i++) counts.update(u32(i), Buffer.alloc(8))
+    const reading = counts.dumpAsync()
+    object.close()
+    assert.equal((await reading).count, 50_000)
+  })
+
   it('throws NativeError with the verifier log when a program is rejected', () => {
     const error = assertNativeError(() => new (loadNative().BpfObject)(NATIVE_TEST_OBJECT, {}), 'EACCES', /^bpf_object__load/)
     assert.match(error.log ?? '', /invalid access to map value/)
@@ -160,6 +173,7 @@ describe('native BpfObject and BpfMap', () => {
     assertNativeError(() => new (loadNative() as unknown as { BpfMap: new () => unknown }).BpfMap(), 'EINVAL')
     object.close()
     assertNativeError(() => counts.dump(), 'EBADF')
+    assertNativeError(() => counts.dumpAsync(), 'EBADF')
     assertNativeError(() => object.programs(), 'EBADF')
     assertNativeError(() => object.attach('on_getppid'), 'EBADF')
   })
