@@ -104,4 +104,29 @@ for (const hooks of HOOK_MODES) describe(`netflow receiver on ${hooks} hooks (re
       })
     }
   }
+
+  it('harvests in the background as harvest() does, and a harvest() made meanwhile wins: nothing twice', async () => {
+    const port = 7005
+    netflow.receiver.harvest()
+    netflow.consumer.batches.length = 0
+    const serverPeer = runPeer(server, ['tcp-server', server.ipv4, port, 1000, 2000])
+    await printed(serverPeer, 'ready')
+    const clientPeer = runPeer(client, ['tcp-client', server.ipv4, port, 1000, 2000])
+    await Promise.all([exited(clientPeer), exited(serverPeer)])
+    await new Promise((r) => setTimeout(r, 200))
+    // The background read and a harvest() before it is processed: the harvest reports and deletes the closed
+    // entries, and the older copy the background read still holds is dropped.
+    const background = netflow.receiver.harvestInBackground()
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100) // its read done, its result not yet taken
+    netflow.receiver.harvest()
+    await background
+    await netflow.receiver.harvestInBackground()
+    for (const [peer, sent] of [[clientPeer, 1000], [serverPeer, 2000]] as const) {
+      const total = sumFor(flows(), peer.pid!)
+      assert.deepEqual([total.bytesSent, total.established, total.closed], [sent, 1, 1])
+    }
+    // Counted again, the connection's entries would come without their owners (deleted with them): by port.
+    const toPort = flows().filter((r) => r.transport === 'tcp' && r.destination.port === port)
+    assert.deepEqual([toPort.reduce((n, r) => n + r.established, 0), toPort.reduce((n, r) => n + r.closed, 0)], [2, 2])
+  })
 })
