@@ -54,8 +54,12 @@ export class FlowTable {
     return this.live
   }
 
-  /** A harvest begins: no flow has been added to yet, none waits (what a harvest that failed half way left is dropped). */
-  begin(): void {
+  /**
+   * A harvest of up to `entries` entries begins: no flow has been added to yet, none waits (what a harvest that
+   * failed half way left is dropped).
+   */
+  begin(entries = 0): void {
+    if (entries > this.pendingRows.length) this.growPending(entries)
     this.harvest++
     this.touchedCount = 0
     this.pendingCount = 0
@@ -101,7 +105,7 @@ export class FlowTable {
     words: Uint32Array, at: number, row: number, sent: number, received: number, retransmits: number,
     established: boolean, closed: boolean, srttUs: number, rttVarUs: number,
   ): void {
-    if (this.pendingCount === this.pendingRows.length) this.growPending()
+    if (this.pendingCount === this.pendingRows.length) this.growPending(this.pendingCount + 1)
     const entry = this.pendingCount++
     for (let i = 0; i < IDENTITY_WORDS; i++) this.pendingIdentities[entry * IDENTITY_WORDS + i] = words[at + i]!
     const c = entry * COUNTERS
@@ -118,6 +122,11 @@ export class FlowTable {
 
   /** Finds or makes the flow of each pending entry and adds what it moved; `assigned(row, flow)` for each row >= 0. */
   resolve(assigned: (row: number, flow: number) => void): void {
+    // Room for all of them being new, made once: a first harvest of 100k flows would otherwise grow the arrays and
+    // rebuild the index at every doubling.
+    const most = this.live + this.pendingCount
+    if (this.high + this.pendingCount > this.touchedIn.length) this.growFlows(this.high + this.pendingCount)
+    if ((most + this.tombstones + 1) * 2 > this.index.length) this.rebuildIndex(most)
     const { pendingIdentities, pendingCounters: c, pendingRows } = this
     for (let entry = 0; entry < this.pendingCount; entry++) {
       const flow = this.flowOf(pendingIdentities, entry * IDENTITY_WORDS)
@@ -198,7 +207,7 @@ export class FlowTable {
 
   private newFlow(words: Uint32Array, at: number): number {
     const flow = this.free.length > 0 ? this.free.pop()! : this.high++
-    if (flow >= this.touchedIn.length) this.growFlows()
+    if (flow >= this.touchedIn.length) this.growFlows(flow + 1)
     for (let i = 0; i < IDENTITY_WORDS; i++) this.identities[flow * IDENTITY_WORDS + i] = words[at + i]!
     this.used[flow] = 1
     this.retainedIn[flow] = 0
@@ -234,9 +243,10 @@ export class FlowTable {
     return flow
   }
 
-  private rebuildIndex(): void {
+  /** Rebuilds the index without tombstones, with room for `flows` flows at half load at most. */
+  private rebuildIndex(flows = this.live): void {
     let capacity = MIN_CAPACITY * 2
-    while (capacity < (this.live + 1) * 4) capacity *= 2
+    while (capacity < (flows + 1) * 4) capacity *= 2
     const index = new Int32Array(capacity)
     const mask = capacity - 1
     for (let flow = 0; flow < this.high; flow++) {
@@ -249,8 +259,9 @@ export class FlowTable {
     this.tombstones = 0
   }
 
-  private growFlows(): void {
-    const capacity = this.touchedIn.length * 2
+  private growFlows(atLeast: number): void {
+    let capacity = this.touchedIn.length * 2
+    while (capacity < atLeast) capacity *= 2
     const identities = new Uint32Array(capacity * IDENTITY_WORDS)
     identities.set(this.identities)
     this.identities = identities
@@ -270,8 +281,9 @@ export class FlowTable {
     this.touched = touched
   }
 
-  private growPending(): void {
-    const capacity = this.pendingRows.length * 2
+  private growPending(atLeast: number): void {
+    let capacity = this.pendingRows.length * 2
+    while (capacity < atLeast) capacity *= 2
     const identities = new Uint32Array(capacity * IDENTITY_WORDS)
     identities.set(this.pendingIdentities)
     this.pendingIdentities = identities

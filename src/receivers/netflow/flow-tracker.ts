@@ -83,7 +83,7 @@ export class FlowTracker {
       this.namesGeneration = owners.namesGeneration
       this.flows.clear()
     }
-    this.flows.begin()
+    this.flows.begin(flows.count)
     const staleFlows: Buffer[] = []
     const staleOwners: Buffer[] = []
     this.visit(flows, owners, now, final, staleFlows, staleOwners)
