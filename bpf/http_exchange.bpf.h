@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* HTTP exchange tracking inside the capture filter (included by port_filter.bpf.c when user space sets
- * `track_exchanges`, the http receiver). At ~100k requests/s, copying every request and response frame to user space
+/* HTTP exchange tracking inside the capture filter (compiled into port_filter_exchanges.bpf.o, which the http
+ * receiver loads with kernel_exchanges). At ~100k requests/s, copying every request and response frame to user space
  * and parsing it there costs far more than the application's own work per request; most exchanges are simple: a
  * bodiless GET or HEAD in one segment, answered by a response whose headers fit its first segment and whose body
  * Content-Length frames. Those the filter reads here and sends as one ring record per exchange; their frames stay
@@ -40,8 +40,6 @@
 #define WORD_HEAD 0x44414548U /* "HEAD" */
 #define WORD_HTTP 0x50545448U /* "HTTP" */
 #define WORD_SLASH_1_DOT 0x2e312fU /* "/1." */
-
-const volatile __u8 track_exchanges = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -91,7 +91,9 @@ static __always_inline int verdict(struct __sk_buff *skb, __u32 counter)
 		       : 0;
 }
 
+#ifdef PORT_FILTER_EXCHANGES
 #include "http_exchange.bpf.h"
+#endif
 
 /* Whether the segment's payload, `payload` bytes from `tcp` (the TCP header's offset), lies inside a range user
  * space skips. `ip` is the IP header's offset. */
@@ -287,7 +289,8 @@ int port_filter(struct __sk_buff *skb)
 		/* A bare ACK carries nothing the parsers read: most of a request/response exchange's segments. */
 		if (ip_end <= header_end && !(data_offset_and_flags[1] & (TCP_FIN | TCP_SYN | TCP_RST)))
 			return verdict(skb, PORT_FILTER_TCP_NO_PAYLOAD);
-		if (track_exchanges) {
+#ifdef PORT_FILTER_EXCHANGES
+		{
 			__u32 wire_ports;
 
 			__builtin_memcpy(&wire_ports, endpoints, sizeof(wire_ports));
@@ -296,6 +299,7 @@ int port_filter(struct __sk_buff *skb)
 			if (tracked >= 0)
 				return verdict(skb, tracked);
 		}
+#endif
 		if (skip_min_payload && ip_end >= header_end + skip_min_payload &&
 		    payload_skipped(skb, ip_start, offset, ip_end - header_end, protocol == ETH_P_IP ? 4 : 6, endpoints)) {
 			count(PORT_FILTER_PAYLOAD_SKIPPED);

@@ -4,6 +4,8 @@ import { readCounters } from '../native/counters.ts'
 import { bpfObjectPath, loadNative, NativeError, type BpfMap, type BpfObject } from '../native/index.ts'
 
 export const PORT_FILTER_OBJECT = bpfObjectPath('port_filter')
+/** The same filter with the HTTP exchange tracking compiled in (it needs CAP_PERFMON to load, the plain one not). */
+export const PORT_FILTER_EXCHANGES_OBJECT = bpfObjectPath('port_filter_exchanges')
 export const PORT_FILTER_MAX_PORTS = 16
 /** The kernel gives every network namespace's loopback ifindex 1 (LOOPBACK_IFINDEX). */
 const LOOPBACK_IFINDEX = 1
@@ -30,7 +32,7 @@ export interface PortFilterOptions {
   ports: number[]
   udp?: boolean
   tcp?: boolean
-  /** Another build of the filter (tests); build/bpf/port_filter.bpf.o by default. */
+  /** Another build of the filter (tests); by default build/bpf/port_filter.bpf.o, or port_filter_exchanges.bpf.o with trackExchanges. */
   objectPath?: string
   /**
    * TCP segments with at least this many payload bytes are checked against the ranges set through PayloadSkips;
@@ -39,7 +41,7 @@ export interface PortFilterOptions {
   skipMinPayload?: number
   /**
    * Read simple HTTP/1.x exchanges in the filter and send one record per exchange instead of their frames
-   * (bpf/http_exchange.bpf.h; HttpExchanges reads them). Off by default.
+   * (bpf/http_exchange.bpf.h; HttpExchanges reads them). Off by default. Loading it needs CAP_PERFMON.
    */
   trackExchanges?: boolean
   /** Connections the exchange tracking follows at once (its table's size); beyond it they go to user space. */
@@ -73,7 +75,7 @@ export function loadPortFilter(options: PortFilterOptions): BpfObject {
   if (!udp && !tcp) throw new RangeError('capture: at least one of udp and tcp')
   const ports = Buffer.alloc(2 * PORT_FILTER_MAX_PORTS)
   options.ports.forEach((port, i) => ports.writeUInt16LE(port, 2 * i))
-  const path = options.objectPath ?? PORT_FILTER_OBJECT
+  const path = options.objectPath ?? (options.trackExchanges ? PORT_FILTER_EXCHANGES_OBJECT : PORT_FILTER_OBJECT)
   try {
     return new (loadNative().BpfObject)(path, {
       globals: {
@@ -83,9 +85,8 @@ export function loadPortFilter(options: PortFilterOptions): BpfObject {
         match_tcp: u8(tcp),
         loopback_ifindex: u32(LOOPBACK_IFINDEX),
         skip_min_payload: u32(options.skipMinPayload ?? 0),
-        track_exchanges: u8(options.trackExchanges ?? false),
       },
-      ...(options.maxExchangeConnections
+      ...(options.trackExchanges && options.maxExchangeConnections
         ? { mapSizes: { http_exchanges: options.maxExchangeConnections, http_exchange_handovers: options.maxExchangeConnections } }
         : {}),
     })

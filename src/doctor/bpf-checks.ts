@@ -20,6 +20,8 @@ export interface BpfNeeds {
   netflowSockops: boolean
   /** Socket filter + AF_PACKET (dns, http). */
   capture: boolean
+  /** The capture filter with HTTP exchange tracking (http with kernel_exchanges). */
+  httpExchanges: boolean
   /** uprobes on libssl (http with tls). */
   uprobes: boolean
 }
@@ -147,12 +149,15 @@ function sockopsRow(native: NativeBinding, set: HookSet, facts: SystemFacts): Ho
   }
 }
 
-/** The capture path: the socket filter program, then a small TPACKET_V3 ring with it attached. */
+/** The capture path: the socket filter program, then a small TPACKET_V3 ring with it attached; the filter with HTTP exchange tracking. */
 function captureChecks(native: NativeBinding, needs: BpfNeeds): CheckResult[] {
+  return [...captureRingChecks(native, needs), exchangeTrackingCheck(needs)]
+}
+
+function captureRingChecks(native: NativeBinding, needs: BpfNeeds): CheckResult[] {
   let filter: BpfObject
   try {
-    // As the http receiver loads it, with every part the verifier must accept (exchange tracking, payload skips).
-    filter = loadPortFilter({ ports: [53], trackExchanges: true, skipMinPayload: 1024 })
+    filter = loadPortFilter({ ports: [53], skipMinPayload: 1024 })
   } catch (error) {
     return [outcome('socket filter (port_filter)', false, needs.capture, reason(error))]
   }
@@ -170,6 +175,17 @@ function captureChecks(native: NativeBinding, needs: BpfNeeds): CheckResult[] {
     filter.close()
   }
   return results
+}
+
+/** As the http receiver loads it with kernel_exchanges: every part the verifier must accept. */
+function exchangeTrackingCheck(needs: BpfNeeds): CheckResult {
+  const name = 'socket filter with HTTP exchange tracking (port_filter_exchanges)'
+  try {
+    loadPortFilter({ ports: [80], trackExchanges: true, skipMinPayload: 1024 }).close()
+    return { name, status: 'ok', detail: 'loaded' }
+  } catch (error) {
+    return outcome(name, false, needs.httpExchanges, `${reason(error)} (receivers::http::kernel_exchanges: false does without it)`)
+  }
 }
 
 /** Uprobes: the perf PMU, CAP_SYS_ADMIN (which this kernel requires to attach one), and a libssl to attach to. */

@@ -42,6 +42,7 @@ function needsOf(config: AgentConfig): BpfNeeds {
     netflowUdp: netflow.some((r) => (r.config as { udp?: boolean }).udp !== false),
     netflowSockops: netflow.some((r) => (r.config as { tcp_sockops?: boolean }).tcp_sockops !== false),
     capture: receivers.some((r) => r.type === 'dns' || r.type === 'http'),
+    httpExchanges: http.some((r) => (r.config as { kernel_exchanges?: boolean }).kernel_exchanges !== false),
     uprobes: http.some((r) => tlsEnabled(r.config)),
   }
 }

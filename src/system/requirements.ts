@@ -2,6 +2,8 @@
 // (capsh/setpriv dropping one capability at a time, see test/system/ and test/lifecycle/):
 // - loading any BPF program or map: CAP_BPF (socket filters too, unless kernel.unprivileged_bpf_disabled is 0);
 // - loading tracing programs (tp_btf, classic tracepoints, and the kprobe-type programs uprobes run): CAP_PERFMON as well;
+// - loading the capture filter with HTTP exchange tracking: CAP_PERFMON too (without it the verifier refuses the
+//   way the compiler reuses stack slots of spilled pointers);
 // - attaching a classic tracepoint: tracefs, where libbpf reads the tracepoint's id;
 // - attaching cgroup_skb programs, and loading sock_ops ones: CAP_NET_ADMIN;
 // - opening an AF_PACKET socket: CAP_NET_RAW;
@@ -85,6 +87,10 @@ export function receiverRequirements(type: string, id: string, config: unknown, 
       return captureRequirements(facts)
     case 'http': {
       const needs = captureRequirements(facts)
+      if (settings.kernel_exchanges !== false) {
+        needs.push(capability('CAP_PERFMON', 'load the capture filter that reads HTTP exchanges in the kernel',
+          `receivers::${id}::kernel_exchanges: false reads every exchange in user space`))
+      }
       // Without a libssl the receiver skips HTTPS by itself; then the uprobes need nothing.
       const libssl = isMap(settings.tls) && typeof settings.tls.libssl === 'string' && settings.tls.libssl !== ''
       if (tlsEnabled(settings) && (libssl || facts.libssl !== undefined)) {

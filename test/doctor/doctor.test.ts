@@ -84,7 +84,8 @@ service:
       'tp_btf/sock_recv_length', 'tp_btf/tcp_retransmit_skb', 'cgroup_skb/egress', 'cgroup_skb/ingress', 'sockops',
       'netflow classic programs (load)', 'tracepoint/sock/inet_sock_set_state', 'tracepoint/tcp/tcp_destroy_sock',
       'tracepoint/sock/sock_send_length', 'tracepoint/sock/sock_recv_length', 'tracepoint/tcp/tcp_retransmit_skb', 'netflow hooks',
-      'socket filter (port_filter)', 'AF_PACKET ring (TPACKET_V3)', '"netflow" receiver', '"dns" receiver',
+      'socket filter (port_filter)', 'AF_PACKET ring (TPACKET_V3)', 'socket filter with HTTP exchange tracking (port_filter_exchanges)',
+      '"netflow" receiver', '"dns" receiver',
       `"otlp" exporter → ${otlp.endpoint}`,
     ]) {
       assert.equal(run.rows.get(check)?.status, 'ok', `${check}\n${run.stdout}`)

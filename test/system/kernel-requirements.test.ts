@@ -33,7 +33,8 @@ type Results = Record<string, string>
 const ALL_OK: Results = {
   'load tp_btf programs': 'ok', 'attach tp_btf': 'ok', 'attach cgroup_skb': 'ok', 'load sock_ops program': 'ok', 'attach sock_ops': 'ok',
   'load classic tracepoint programs': 'ok',
-  'attach classic tracepoint': 'ok', 'load socket filter': 'ok', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'ok',
+  'attach classic tracepoint': 'ok', 'load socket filter': 'ok', 'load socket filter with exchange tracking': 'ok', 'open AF_PACKET socket': 'ok',
+  'load uprobe program': 'ok',
   'attach uprobe': 'ok',
 }
 
@@ -46,15 +47,16 @@ const CASES: Array<{ drop: Capability[]; expected: Results }> = [
     drop: ['CAP_BPF', 'CAP_SYS_ADMIN'],
     expected: {
       'load tp_btf programs': 'EPERM', 'load sock_ops program': 'EPERM', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'EPERM',
-      'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
+      'load socket filter with exchange tracking': 'EPERM', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
     },
   },
   {
     drop: ['CAP_PERFMON', 'CAP_SYS_ADMIN'],
     expected: {
       // The sock_ops program reads tcp_sock through bpf_skc_to_tcp_sock, a helper only CAP_PERFMON gets: unknown to the verifier.
+      // The exchange tracking: "attempt to corrupt spilled pointer on stack" (a narrower store into a spilled pointer's slot).
       'load tp_btf programs': 'EPERM', 'load sock_ops program': 'EINVAL', 'load classic tracepoint programs': 'EPERM', 'load socket filter': 'ok',
-      'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
+      'load socket filter with exchange tracking': 'EACCES', 'open AF_PACKET socket': 'ok', 'load uprobe program': 'EPERM',
     },
   },
   {
@@ -102,7 +104,10 @@ describe('system: capability requirements measured on this kernel (capsh)', func
       assert.equal(runs('netflow', { udp: false, tcp_sockops: false, hooks: 'classic' }), ok('load classic tracepoint programs', 'attach classic tracepoint'),
         'netflow on classic hooks')
       assert.equal(runs('dns', {}), ok('load socket filter', 'open AF_PACKET socket'), 'dns')
-      assert.equal(runs('http', { tls: true }), ok('load socket filter', 'open AF_PACKET socket', 'load uprobe program', 'attach uprobe'), 'http with tls')
+      assert.equal(runs('http', { tls: false, kernel_exchanges: false }), ok('load socket filter', 'open AF_PACKET socket'), 'http')
+      const tracking = 'load socket filter with exchange tracking'
+      assert.equal(runs('http', { tls: false }), ok(tracking, 'open AF_PACKET socket'), 'http with kernel exchanges')
+      assert.equal(runs('http', { tls: true }), ok(tracking, 'open AF_PACKET socket', 'load uprobe program', 'attach uprobe'), 'http with tls')
     })
   }
 })

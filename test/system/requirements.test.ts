@@ -59,10 +59,16 @@ describe('system: capabilities and requirements', () => {
       'missing capability CAP_BPF (to load the socket filter program), capability CAP_NET_RAW (to open the AF_PACKET capture socket)',
     )
     assert.match(problem('http', { tls: { enabled: true } }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_PERFMON', 'CAP_NET_RAW']) })!, /CAP_SYS_ADMIN .*tls::enabled: false runs without HTTPS/)
-    assert.equal(problem('http', { tls: { enabled: false } }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_NET_RAW']) }), undefined)
+    assert.equal(
+      problem('http', { tls: { enabled: false } }, { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_NET_RAW']) }),
+      'missing capability CAP_PERFMON (to load the capture filter that reads HTTP exchanges in the kernel); ' +
+        'receivers::http::kernel_exchanges: false reads every exchange in user space',
+    )
+    const capture = { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_NET_RAW']) }
+    assert.equal(problem('http', { tls: { enabled: false }, kernel_exchanges: false }, capture), undefined)
     // No OpenSSL anywhere: the receiver runs without HTTPS, so the uprobes' needs do not apply.
-    const noSsl = { capabilities: CapabilitySet.of(['CAP_BPF', 'CAP_NET_RAW']), libssl: undefined }
-    assert.equal(problem('http', { tls: { enabled: true, libssl: '' } }, noSsl), undefined)
+    const noSsl = { ...capture, libssl: undefined }
+    assert.equal(problem('http', { tls: { enabled: true, libssl: '' }, kernel_exchanges: false }, noSsl), undefined)
     assert.match(problem('http', { tls: { enabled: true, libssl: '/opt/ssl/libssl.so.3' } }, noSsl)!, /CAP_SYS_ADMIN/)
   })
 

@@ -44,6 +44,7 @@ if (classic) {
 }
 const filter = attempt('load socket filter', () => loadPortFilter({ ports: [53] }))
 filter?.close()
+attempt('load socket filter with exchange tracking', () => loadPortFilter({ ports: [80], trackExchanges: true }))?.close()
 attempt('open AF_PACKET socket', () => new native.PacketRing({ blockSize: 1 << 16, blockCount: 2 }, () => {}).close())
 const uprobe: BpfObject | undefined = attempt('load uprobe program', () => new native.BpfObject(process.argv[2]!))
 if (uprobe) {

@@ -68,7 +68,8 @@ export const httpSchema: Schema<HttpConfig> = {
   kernel_exchanges: {
     doc: 'Read simple exchanges (a bodiless GET/HEAD in one segment, a Content-Length-framed response) in the capture ' +
       'filter and send one record per exchange instead of their packets: several times cheaper at high request rates. ' +
-      'Other connections, or what follows on a connection the filter stops reading, are decoded from packets as before.',
+      'Other connections, or what follows on a connection the filter stops reading, are decoded from packets as before. ' +
+      'Needs CAP_PERFMON (the filter without it needs only CAP_BPF, or nothing where unprivileged BPF is allowed).',
     format: Boolean,
     default: true,
   },
