@@ -81,19 +81,19 @@ service:
     assert.equal(await agent.stop(), 0, agent.stderr)
   })
 
-  it('without CAP_NET_ADMIN: netflow (UDP needs a cgroup attach) is disabled with the setting that avoids it; dns runs', async () => {
+  it('without CAP_NET_ADMIN: netflow (UDP and sock_ops need a cgroup attach) is disabled with the setting that avoids it; dns runs', async () => {
     const agent = await run(capsh('cap_net_admin,cap_sys_admin'), 'netflow: {}\n  dns: {}', await freePort())
     await agent.waitForLog(/started receivers=1/)
     assert.match(
       agent.stderr,
-      /"netflow" receiver disabled: missing capability CAP_NET_ADMIN \(to attach the UDP cgroup_skb programs\); receivers::netflow::udp: false runs without UDP accounting/,
+      /"netflow" receiver disabled: missing capability CAP_NET_ADMIN \(to attach the UDP cgroup_skb programs and the TCP sock_ops program\); receivers::netflow::udp: false runs without UDP accounting; receivers::netflow::tcp_sockops: false counts TCP connections with the tracing programs alone/,
     )
     assert.match(agent.stderr, /dns receiver started/)
     assert.equal(await agent.stop(), 0, agent.stderr)
   })
 
-  it('without CAP_NET_ADMIN but with udp: false, netflow runs', async () => {
-    const agent = await run(capsh('cap_net_admin,cap_sys_admin'), 'netflow: { udp: false }\n  dns: {}', await freePort())
+  it('without CAP_NET_ADMIN but with udp: false and tcp_sockops: false, netflow runs', async () => {
+    const agent = await run(capsh('cap_net_admin,cap_sys_admin'), 'netflow: { udp: false, tcp_sockops: false }\n  dns: {}', await freePort())
     await agent.waitForLog(/started receivers=2/)
     assert.equal(await agent.stop(), 0, agent.stderr)
   })

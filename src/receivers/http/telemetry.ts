@@ -1,4 +1,5 @@
-// The http receiver's self-telemetry: every record lost is counted in `netlens.records.dropped{component, reason}`;
+// The http receiver's self-telemetry: every loss is counted in `netlens.records.dropped{component, reason}`, in
+// requests (a record carries several of a connection's) or, before any request is known, in packets and TLS events;
 // bytes that could not be read as HTTP/1.x also in `netlens.http.parse_errors{component, reason}` (not_http,
 // http2_preface, capture_gap, headers_too_large, ...), so traffic netlens cannot decode is visible, never silent.
 import { standardCounters, type SelfCounter, type SelfTelemetry } from '../../telemetry/self.ts'
