@@ -29,6 +29,7 @@ class BpfMap : public Napi::ObjectWrap<BpfMap> {
   Napi::Value DumpAsync(const Napi::CallbackInfo& info);
   Napi::Value DumpAndDelete(const Napi::CallbackInfo& info);
   Napi::Value DeleteMany(const Napi::CallbackInfo& info);
+  Napi::Value TakeMany(const Napi::CallbackInfo& info);
 
   Napi::Value readWhole(Napi::Env env, int fd, bool andDelete);
   void checkSize(Napi::Env env, const Napi::Buffer<uint8_t>& buffer, size_t expected, const std::string& op,

@@ -64,6 +64,11 @@ export interface BpfMap {
   dumpAndDelete(): MapEntries
   /** Removes the given keys (packed), returns how many were removed. */
   deleteMany(keys: Buffer, count: number): number
+  /**
+   * Removes the given keys (packed) and returns their entries as the removal read them (BPF_MAP_LOOKUP_AND_DELETE_ELEM,
+   * a syscall per key): what the kernel added after an earlier read is in them, not lost. Missing keys are left out.
+   */
+  takeMany(keys: Buffer, count: number): MapEntries
 }
 
 export interface BpfObject {

@@ -90,6 +90,16 @@ describe('native BpfObject and BpfMap', () => {
       assert.equal(counts.delete(u32(1)), true)
       assert.equal(counts.delete(u32(1)), false)
 
+      // Taken by key: each entry as its removal read it (a value changed since the dump included); missing keys skipped.
+      counts.update(u32(3), Buffer.from(new BigUint64Array([12345n]).buffer))
+      const taken = counts.takeMany(Buffer.concat([u32(3), u32(999999), u32(5)]), 3)
+      assert.equal(taken.count, 2)
+      assert.deepEqual([taken.keys.readUInt32LE(0), taken.keys.readUInt32LE(4)], [3, 5])
+      assert.deepEqual([taken.values.readBigUInt64LE(0), taken.values.readBigUInt64LE(8)], [12345n, 15n])
+      assert.equal(counts.lookup(u32(3)), null)
+      counts.update(u32(3), Buffer.from(new BigUint64Array([9n]).buffer))
+      counts.update(u32(5), Buffer.from(new BigUint64Array([15n]).buffer))
+
       // Read-and-remove in one pass: every remaining entry comes back once, and the map is empty after.
       const drained = counts.dumpAndDelete()
       assert.equal(drained.count, n / 2 - 1)
@@ -169,6 +179,7 @@ describe('native BpfObject and BpfMap', () => {
     assertNativeError(() => counts.lookup('key' as unknown as Buffer), 'EINVAL')
     assertNativeError(() => counts.update(u32(1), Buffer.alloc(4)), 'EINVAL')
     assertNativeError(() => counts.deleteMany(Buffer.alloc(8), 3), 'EINVAL')
+    assertNativeError(() => counts.takeMany(Buffer.alloc(8), 3), 'EINVAL')
     assertNativeError(() => object.attachUprobe('on_getppid', {} as never), 'EINVAL')
     assertNativeError(() => new (loadNative() as unknown as { BpfMap: new () => unknown }).BpfMap(), 'EINVAL')
     object.close()

@@ -2,6 +2,8 @@
 // The kernel keeps one entry per (socket identity, peer); this keeps the last values seen for each entry, reports
 // the difference, joins the socket's owner, decides source/destination from the kernel's direction, collapses
 // client ports, aggregates entries that become the same flow, and says which entries to delete (closed or idle).
+// Idle entries are removed with what the removal read (settleIdle): traffic resuming between the dump and the removal
+// is reported, not lost with the entry.
 // Entries that did not change since the last harvest are skipped without being decoded. A harvest visits every
 // entry of the map (100k and more), so what is kept per entry lives in typed arrays (EntryTable), owners are
 // found by the socket identity's raw words (cookie, or the id classic hooks assign) and read in place
@@ -39,9 +41,11 @@ const EPOCH_SPAN = 0x1_0000_0000
 
 export interface HarvestResult {
   records: FlowRecord[]
-  /** Packed keys of flow entries to delete, and of owners to delete. */
+  /** Packed keys of closed flow entries (nothing is added to them any more) to delete, and of owners to delete. */
   staleFlows: Buffer[]
   staleOwners: Buffer[]
+  /** Packed keys of entries idle past their timeout: to be taken (BpfMap.takeMany) and handed to settleIdle(). */
+  idleFlows: Buffer[]
 }
 
 export class FlowTracker {
@@ -63,6 +67,8 @@ export class FlowTracker {
   /** Gives a pending entry's row its flow (FlowTable.resolve()). */
   private readonly assignFlow: (row: number, flow: number) => void
   private readonly options: TrackerOptions
+  /** The counters the last harvest read of its idleFlows (sent, received, retransmits), by key bytes (latin1). */
+  private idleBaselines = new Map<string, [number, number, number]>()
 
   constructor(options: TrackerOptions) {
     this.options = options
@@ -84,17 +90,49 @@ export class FlowTracker {
       this.flows.clear()
     }
     this.flows.begin(flows.count)
-    const staleFlows: Buffer[] = []
-    const staleOwners: Buffer[] = []
-    this.visit(flows, owners, now, final, staleFlows, staleOwners)
-    this.expireOwnerless(owners, now, staleOwners)
-    const records = this.flows.take(this.makeRecord)
+    this.idleBaselines.clear()
+    const result: HarvestResult = { records: [], staleFlows: [], staleOwners: [], idleFlows: [] }
+    this.visit(flows, owners, now, final, result)
+    this.expireOwnerless(owners, now, result.staleOwners)
+    result.records = this.flows.take(this.makeRecord)
     this.sweepFlows()
-    return { records, staleFlows, staleOwners }
+    return result
+  }
+
+  /**
+   * The last harvest's idleFlows as their removal read them (BpfMap.takeMany): records of what the kernel added to
+   * them after the dump (a peer back at that very moment). The owners are those that harvest loaded.
+   */
+  settleIdle(taken: MapEntries): FlowRecord[] {
+    const { keys, values } = taken
+    const dump: DumpView = { keys, values, keyWords: wordsOf(keys), valueWords: wordsOf(values) }
+    const { valueWords } = dump
+    this.flows.begin(taken.count)
+    for (let i = 0; i < taken.count; i++) {
+      const ko = i * KEY_SIZE
+      const vo = i * STATS_SIZE
+      const vw = vo >>> 2
+      const baseline = this.idleBaselines.get(keys.toString('latin1', ko, ko + KEY_SIZE))
+      if (!baseline) continue
+      const sent = Math.max(0, u64At(valueWords, vw + Stats.BYTES_SENT / 4) - baseline[0])
+      const received = Math.max(0, u64At(valueWords, vw + Stats.BYTES_RECEIVED / 4) - baseline[1])
+      const retransmits = Math.max(0, valueWords[vw + Stats.TOTAL_RETRANS / 4]! - baseline[2])
+      // Idle entries were not closed when read: a close since is news too.
+      const closed = (values[vo + Stats.STATE]! & FlowState.CLOSED) !== 0
+      if (sent === 0 && received === 0 && retransmits === 0 && !closed) continue
+      const tcp = values[vo + Stats.PROTOCOL] === IPPROTO_TCP
+      this.identity.read(dump, i, this.owners, this.owners.indexOf(dump.keyWords, ko >>> 2))
+      this.flows.addPending(this.identity.words, 0, -1, sent, received, retransmits, false, closed,
+        tcp ? valueWords[vw + Stats.SRTT_US / 4]! : 0, valueWords[vw + Stats.RTTVAR_US / 4]!)
+    }
+    this.idleBaselines.clear()
+    this.flows.resolve(this.assignFlow)
+    // The flows made here are held by no entry: the next harvest's sweep forgets them.
+    return this.flows.take(this.makeRecord)
   }
 
   /** Every flow entry: what changed goes to its flow, what is kept to the entry table, the rest is stale. */
-  private visit(flows: MapEntries, owners: SocketOwners, now: number, final: boolean, staleFlows: Buffer[], staleOwners: Buffer[]): void {
+  private visit(flows: MapEntries, owners: SocketOwners, now: number, final: boolean, result: HarvestResult): void {
     const { keys, values } = flows
     // Every field read in this loop is a 32-bit word (offsets multiple of 4; bpf/netflow.h): typed-array reads.
     const dump: DumpView = { keys, values, keyWords: wordsOf(keys), valueWords: wordsOf(values) }
@@ -159,13 +197,19 @@ export class FlowTracker {
         table.set(row, Field.CHANGED_AT, now)
       }
       const idleTimeoutMs = tcp ? this.options.tcpIdleTimeoutMs : this.options.idleTimeoutMs
-      if (closed || now - table.get(row, Field.CHANGED_AT) >= idleTimeoutMs) {
+      if (closed) {
         table.drop(row)
-        staleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
-        if (closed && tcp && owner >= 0) {
-          staleOwners.push(owners.key(owner))
+        result.staleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
+        if (tcp && owner >= 0) {
+          result.staleOwners.push(owners.key(owner))
           owners.forget(owner)
         }
+        continue
+      }
+      if (now - table.get(row, Field.CHANGED_AT) >= idleTimeoutMs) {
+        table.drop(row)
+        result.idleFlows.push(keys.subarray(ko, ko + KEY_SIZE))
+        this.idleBaselines.set(keys.toString('latin1', ko, ko + KEY_SIZE), [bytesSent, bytesReceived, totalRetrans])
         continue
       }
       if (owner >= 0) owners.markWithFlows(owner)

@@ -125,10 +125,16 @@ export class NetflowReceiver implements Receiver {
     const result = this.tracker.harvest(flowDump, owners.dump(), now, final)
     if (result.staleFlows.length) this.deletedFlows += flows.deleteMany(Buffer.concat(result.staleFlows), result.staleFlows.length)
     if (result.staleOwners.length) owners.deleteMany(Buffer.concat(result.staleOwners), result.staleOwners.length)
+    let records = result.records
+    if (result.idleFlows.length) {
+      const taken = flows.takeMany(Buffer.concat(result.idleFlows), result.idleFlows.length)
+      this.deletedFlows += taken.count
+      records = records.concat(this.tracker.settleIdle(taken))
+    }
     const counters = kernelCounters(object)
     this.liveAfterHarvest = this.liveFlows(counters)
     this.countKernelDrops(object, counters)
-    if (result.records.length > 0) this.next.consume({ records: result.records })
+    if (records.length > 0) this.next.consume({ records })
   }
 
   private harvestUnderPressure(): void {

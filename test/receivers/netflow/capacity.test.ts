@@ -1,6 +1,7 @@
 // Many short connections through the real harvest timer: none lost, none counted twice. And a map too small
 // for the traffic: what does not fit is counted as dropped, never silently lost.
 import assert from 'node:assert/strict'
+import type { BpfObject } from '../../../src/native/index.ts'
 import type { FlowRecord } from '../../../src/records.ts'
 import { createTestHost, type TestHost } from '../../helpers/netns.ts'
 import { exited, printed, runPeer } from '../../helpers/peers.ts'
@@ -118,6 +119,58 @@ describe('netflow capacity (real kernel)', function () {
       }
     } finally {
       await release()
+      await receiver.shutdown()
+    }
+  })
+
+  // An idle UDP entry is removed (BpfMap.takeMany) some time after the dump that found it idle: a datagram that comes
+  // in between is in what the removal reads, and reported, not deleted unseen.
+  it('reports the bytes an idle UDP peer sends between the dump and the removal of its entry', async function () {
+    const { receiver, flows } = await startNetflow({ interval: '1h', idle_timeout: '100ms' })
+    const port = 7470
+    const sink = server.spawn('/usr/bin/python3', ['-c', `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("${server.ipv4}", ${port}))
+print("ready", flush=True)
+while True: s.recv(65536)`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const send = (bytes: number) => client.exec('/usr/bin/python3', ['-c', `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("${client.ipv4}", ${port + 1}))
+s.sendto(b"x" * ${bytes}, ("${server.ipv4}", ${port}))`])
+    // The receiver's BPF object seen through a proxy whose flow map runs `beforeTake` when takeMany is called.
+    let beforeTake = () => {}
+    const member = (target: object, key: string | symbol) => {
+      const value: unknown = Reflect.get(target, key)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+    const internals = receiver as unknown as { object: BpfObject }
+    internals.object = new Proxy(internals.object, {
+      get: (object, key) => key !== 'map' ? member(object, key) : (name: string) => {
+        const map = object.map(name)
+        return name !== 'flows' ? map : new Proxy(map, {
+          get: (m, k) => k !== 'takeMany' ? member(m, k) : (keys: Buffer, count: number) => {
+            beforeTake()
+            return m.takeMany(keys, count)
+          },
+        })
+      },
+    })
+    try {
+      sink.stdout!.setEncoding('utf8')
+      await new Promise((resolve) => sink.stdout!.once('data', resolve))
+      send(100)
+      receiver.harvest()
+      await new Promise((r) => setTimeout(r, 300))
+      // The same peer (address and port) is back just as the idle entry is being removed.
+      beforeTake = () => send(50)
+      receiver.harvest()
+      beforeTake = () => {}
+      const received = flows().filter((r) => r.pid === sink.pid && r.transport === 'udp').reduce((n, r) => n + r.bytesReceived, 0)
+      assert.equal(received, 150)
+    } finally {
+      sink.kill()
       await receiver.shutdown()
     }
   })

@@ -92,9 +92,10 @@ describe('netflow FlowTracker', () => {
     const first = t.harvest(flows([entry]), own, 0)
     assert.equal(first.records[0]!.direction, 'incoming')
     assert.deepEqual(first.records[0]!.destination, { address: '10.0.0.2', port: 53 })
-    assert.equal(t.harvest(flows([entry]), own, 30_000).staleFlows.length, 0)
+    assert.equal(t.harvest(flows([entry]), own, 30_000).idleFlows.length, 0)
     const idle = t.harvest(flows([entry]), own, 60_000)
-    assert.equal(idle.staleFlows.length, 1)
+    assert.deepEqual([idle.idleFlows.length, idle.staleFlows.length], [1, 0])
+    assert.deepEqual(t.settleIdle(flows([entry])), [], 'unchanged when taken: nothing more to report')
     const later = t.harvest(flows([]), own, 61_000)
     assert.equal(later.staleOwners.length, 0, 'owner kept for the idle timeout after its last flow')
     assert.equal(t.harvest(flows([]), own, 121_000).staleOwners.length, 1)
@@ -111,8 +112,26 @@ describe('netflow FlowTracker', () => {
     const unclosed = { ...idle, cookie: 8n }
     const itsOwner = owners([{ cookie: 8n, pid: 7, comm: 'psql' }])
     t.harvest(flows([unclosed]), itsOwner, 0)
-    assert.equal(t.harvest(flows([unclosed]), itsOwner, 599_999).staleFlows.length, 0)
-    assert.equal(t.harvest(flows([unclosed]), itsOwner, 600_000).staleFlows.length, 1)
+    assert.equal(t.harvest(flows([unclosed]), itsOwner, 599_999).idleFlows.length, 0)
+    assert.equal(t.harvest(flows([unclosed]), itsOwner, 600_000).idleFlows.length, 1)
+  })
+
+  it('reports what came in between the dump and the removal of an idle entry (settleIdle), once', () => {
+    const t = tracker()
+    const own = owners([{ cookie: 9n, pid: 5, comm: 'knotd', udpBound: true }])
+    const entry: FakeFlow = { cookie: 9n, protocol: IPPROTO_UDP, local: server, localPort: 53, remote: client, remotePort: 50000, sent: 80, received: 40 }
+    t.harvest(flows([entry]), own, 0)
+    assert.equal(t.harvest(flows([entry]), own, 60_000).idleFlows.length, 1)
+    // The peer came back as the entry was being removed: the removal read 2 more queries and answers.
+    const late = t.settleIdle(flows([{ ...entry, sent: 200, received: 100 }]))
+    assert.equal(late.length, 1)
+    assert.deepEqual([late[0]!.bytesSent, late[0]!.bytesReceived, late[0]!.direction], [120, 60, 'incoming'])
+    assert.deepEqual(late[0]!.destination, { address: '10.0.0.2', port: 53 })
+    assert.equal(late[0]!.pid, 5)
+    assert.deepEqual(t.settleIdle(flows([{ ...entry, sent: 200, received: 100 }])), [], 'taken once')
+    // What the kernel counts after the removal is a new entry: reported whole.
+    const again = t.harvest(flows([{ ...entry, sent: 30, received: 15 }]), own, 61_000)
+    assert.deepEqual(again.records.map((r) => [r.bytesSent, r.bytesReceived]), [[30, 15]])
   })
 
   it('does not replay the retransmit history of connections older than netlens', () => {
