@@ -308,14 +308,18 @@ Napi::Value BpfMap::readWhole(Napi::Env env, int mapFd, bool andDelete) {
   return read.toEntries(env);
 }
 
+BpfMap::KeyList BpfMap::keyListArguments(const Napi::CallbackInfo& info, const std::string& op) const {
+  KeyList list{bufferArgument(info[0], op, "keys"), uint32Argument(info[1], op, "count")};
+  checkSize(info.Env(), list.keys, static_cast<size_t>(list.count) * keySize_, op, "keys");
+  return list;
+}
+
 // BPF_MAP_DELETE_BATCH stops at the first missing key: count what it removed, skip that key, go on. Maps without
 // batch deletion fall back to one BPF_MAP_DELETE_ELEM per key.
 Napi::Value BpfMap::DeleteMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int mapFd = fd(env, "deleteMany");
-  Napi::Buffer<uint8_t> keys = bufferArgument(info[0], "deleteMany", "keys");
-  uint32_t count = uint32Argument(info[1], "deleteMany", "count");
-  checkSize(env, keys, static_cast<size_t>(count) * keySize_, "deleteMany", "keys");
+  auto [keys, count] = keyListArguments(info, "deleteMany");
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
   size_t done = 0, removed = 0;
   bool batch = true;
@@ -352,9 +356,7 @@ Napi::Value BpfMap::DeleteMany(const Napi::CallbackInfo& info) {
 Napi::Value BpfMap::TakeMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int mapFd = fd(env, "takeMany");
-  Napi::Buffer<uint8_t> keys = bufferArgument(info[0], "takeMany", "keys");
-  uint32_t count = uint32Argument(info[1], "takeMany", "count");
-  checkSize(env, keys, static_cast<size_t>(count) * keySize_, "takeMany", "keys");
+  auto [keys, count] = keyListArguments(info, "takeMany");
   DumpRead read(keySize_, entryValueSize_);
   read.keys.reserve(std::max<size_t>(1, count) * keySize_);
   read.values.reserve(std::max<size_t>(1, count) * entryValueSize_);

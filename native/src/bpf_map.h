@@ -32,6 +32,12 @@ class BpfMap : public Napi::ObjectWrap<BpfMap> {
   Napi::Value TakeMany(const Napi::CallbackInfo& info);
 
   Napi::Value readWhole(Napi::Env env, int fd, bool andDelete);
+  // The packed keys and their count that deleteMany() and takeMany() take, checked against the key size.
+  struct KeyList {
+    Napi::Buffer<uint8_t> keys;
+    uint32_t count;
+  };
+  KeyList keyListArguments(const Napi::CallbackInfo& info, const std::string& op) const;
   void checkSize(Napi::Env env, const Napi::Buffer<uint8_t>& buffer, size_t expected, const std::string& op,
                  const char* what) const;
 
